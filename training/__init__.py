@@ -1,0 +1,1 @@
+"""Training of AdaIN decoders: the `baseline` and `noise-resilient` recipes."""

