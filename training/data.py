@@ -48,7 +48,7 @@ def _frames(path: Path, frames_per_video: int) -> Iterator[np.ndarray]:
         every = max(1, frame_count(path) // frames_per_video)
         yield from islice(iter_frames(path, every=every), frames_per_video)
     else:
-        yield np.asarray(Image.open(path).convert("RGB"))
+        yield np.array(Image.open(path).convert("RGB"))
 
 
 def load_pool(paths: Iterable[str | Path], short_side: int, frames_per_video: int = 48) -> list[torch.Tensor]:
