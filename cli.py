@@ -7,7 +7,12 @@ Each subcommand is `add_<name>(subparsers)` that registers its arguments and a
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import re
 import sys
+from pathlib import Path
+from typing import Any
 
 from vst_core import VstError
 
@@ -20,10 +25,183 @@ def add_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
+def add_zoo(sub: argparse._SubParsersAction) -> None:
+    from zoo.commands import add_zoo_arguments
+
+    p = sub.add_parser("zoo", help="list, inspect and pull stylization variants (built-ins, plugins, Hub repos)")
+    add_zoo_arguments(p)
+
+
+def add_push(sub: argparse._SubParsersAction) -> None:
+    from zoo.commands import add_push_arguments
+
+    p = sub.add_parser("push", help="upload a checkpoint folder and its model card to the Hugging Face Hub")
+    add_push_arguments(p)
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be within [0, 1], got {text}")
+    return value
+
+
+def _weights(text: str) -> list[float]:
+    try:
+        weights = [float(w) for w in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise argparse.ArgumentTypeError(f"weights must be non-negative with a positive sum, got {text!r}")
+    return weights
+
+
+def _device(text: str) -> str:
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", text):
+        raise argparse.ArgumentTypeError(f"expected auto, cpu, cuda or cuda:N, got {text!r}")
+    return text
+
+
+class _Notices(logging.Handler):
+    """Library notices (e.g. "downscaled to fit") as `vst: ...` lines on stderr, clear of the progress bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        tqdm.write(f"vst: {record.getMessage()}", file=sys.stderr)
+
+
+def add_stylize(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("stylize", help="stylize a video or an image with a style, or a blend of several")
+    p.add_argument("input", help="a video (mp4, mov, mkv, webm, ...) or an image (png, jpg, ...)")
+    p.add_argument("--style", action="append", required=True, metavar="IMG", help="style image; repeat to blend")
+    p.add_argument("--style-weights", type=_weights, metavar="W1,W2", help="blend weights, one per --style")
+    model = p.add_mutually_exclusive_group()
+    model.add_argument("--variant", default="noise-resilient", help="zoo variant (default: noise-resilient)")
+    model.add_argument("--checkpoint", metavar="DIR", help="checkpoint folder or hf://ORG/NAME[@REV]")
+    p.add_argument("--alpha", type=_unit_float, default=1.0, help="style strength in [0, 1] (default: 1)")
+    p.add_argument("--preserve-color", action="store_true", help="keep the input's colours")
+    p.add_argument("--size", type=_non_negative_int, default=0, metavar="SHORT_SIDE", help="0 keeps the size (default)")
+    p.add_argument(
+        "--style-size", type=_non_negative_int, default=512, metavar="SHORT_SIDE", help="0 keeps it (default: 512)"
+    )
+    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto")
+    p.add_argument("--device", type=_device, default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--compile", action="store_true", help="torch.compile the network (slower start, faster frames)")
+    p.add_argument("--max-frames", type=_positive_int, metavar="N", help="stylize only the first N frames")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help=".mp4 for a video; .png, .jpg, ... for an image"
+    )
+    p.set_defaults(run=run_stylize)
+
+
+def run_stylize(args: argparse.Namespace) -> None:
+    import torch
+
+    import zoo
+    from vst_core.images import IMAGE_SUFFIXES, SAVE_FORMATS, load_image
+    from vst_core.video import probe
+
+    notices = logging.getLogger("vst_core")
+    if not any(isinstance(h, _Notices) for h in notices.handlers):
+        notices.addHandler(_Notices())
+        notices.setLevel(logging.INFO)
+    src, dst = Path(args.input), Path(args.output)
+    is_image = src.suffix.lower() in IMAGE_SUFFIXES
+    if is_image and dst.suffix.lower() not in SAVE_FORMATS:
+        raise VstError(f"an image's output must end in one of {', '.join(sorted(SAVE_FORMATS))}: {dst}")
+    if not is_image and dst.suffix.lower() != ".mp4":
+        raise VstError(f"a video's output must be an .mp4 file: {dst}")
+    if dst.exists() and src.exists() and dst.resolve() == src.resolve():
+        raise VstError(f"the output would overwrite the input: {dst}")
+    if args.style_weights and len(args.style_weights) != len(args.style):
+        raise VstError(f"--style-weights has {len(args.style_weights)} weights for {len(args.style)} styles")
+
+    # Read the inputs before the model, so that a bad file fails fast.
+    content = load_image(src, args.size) if is_image else probe(src)
+    styles = [load_image(path, args.style_size) for path in args.style]
+    try:
+        stylizer = zoo.create_stylizer(
+            args.checkpoint or args.variant, device=args.device, precision=args.precision, compile=args.compile
+        )
+        handle = stylizer.encode_style(styles[0] if len(styles) == 1 else styles, args.style_weights)
+        if is_image:
+            _stylize_image(stylizer, handle, content, dst, args)
+        else:
+            _stylize_video(stylizer, handle, src, dst, args)
+    except ValueError as e:  # options the model refuses: --device cuda without CUDA, fp16 on a CPU, ...
+        raise VstError(str(e)) from None
+    except (torch.OutOfMemoryError, MemoryError):
+        raise VstError("out of memory; try a smaller --size, or --precision bf16/fp16") from None
+
+
+def _stylize_image(stylizer: Any, handle: Any, content: Any, dst: Path, args: argparse.Namespace) -> None:
+    from vst_core.images import save_image, to_uint8
+
+    (frame,) = stylizer.stream([to_uint8(content)], handle, args.alpha, args.preserve_color)
+    save_image(frame, dst)
+    print(f"wrote {dst} ({frame.shape[1]}x{frame.shape[0]})")
+
+
+def _stylize_video(stylizer: Any, handle: Any, src: Path, dst: Path, args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from vst_core.video import stylize_video
+
+    progress = stylize_video(
+        src,
+        dst,
+        stylizer,
+        handle,
+        alpha=args.alpha,
+        keep_color=args.preserve_color,
+        size=args.size,
+        max_frames=args.max_frames,
+    )
+    # closing(): an interrupt between frames removes the partial output at once, not at garbage collection.
+    with contextlib.closing(progress), tqdm(unit="frame", desc=src.name, dynamic_ncols=True) as bar:
+        for step in progress:
+            bar.total = step.total
+            bar.set_postfix(fps=f"{step.fps:.2f}", refresh=False)
+            bar.update(1)
+    print(f"wrote {dst} ({step.frame.shape[1]}x{step.frame.shape[0]}, {step.done} frames)")
+
+
+def add_import_adain(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import-adain", help="convert the published AdaIN weights (naoto0804/pytorch-AdaIN) into a checkpoint folder"
+    )
+    p.add_argument("--vgg", required=True, metavar="PTH", help="vgg_normalised.pth")
+    p.add_argument("--decoder", required=True, metavar="PTH", help="decoder.pth")
+    p.add_argument("-o", "--output", required=True, metavar="DIR", help="checkpoint folder to write")
+    p.set_defaults(run=run_import_adain)
+
+
+def run_import_adain(args: argparse.Namespace) -> None:
+    from vst_core.adain_import import import_adain
+
+    out, identity = import_adain(args.vgg, args.decoder, args.output)
+    print(f"wrote {out} (encoder {identity.name}, sha256 {identity.sha256[:12]}…); use it with --checkpoint {out}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vst", description="Real-time, temporally stable video style transfer.")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (add_train,):
+    for add in (add_stylize, add_import_adain, add_train, add_zoo, add_push):
         add(sub)
     return parser
 

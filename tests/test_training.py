@@ -72,7 +72,8 @@ def test_fine_tuning_inherits_the_tap_scales(data, tmp_path):
     assert vst(train_args(data, tuned, 1, "--init", str(base), "--recipe", "noise-resilient")) == 0
     scales = [json.loads((d / "config.json").read_text())["training"]["tap_scales"] for d in (base, tuned)]
     assert scales[0] == scales[1]
-    assert json.loads((tuned / "config.json").read_text())["init"] == str(base)
+    init = json.loads((tuned / "config.json").read_text())["init"]
+    assert init == {"from": str(base), "recipe": "baseline", "steps": 1}
 
 
 def test_torchrun_ddp_with_two_gloo_processes(data, tmp_path):

@@ -37,6 +37,12 @@ def _front_matter(config: dict[str, Any]) -> str:
     return "\n".join(lines + ["---", ""])
 
 
+def _init_line(init: dict[str, Any] | None) -> str:
+    if not init:
+        return "random weights"
+    return f"a `{init['recipe']}` checkpoint trained for {init['steps']} steps on the same data (`{init['from']}`)"
+
+
 def write_model_card(directory: str | Path, config: dict[str, Any]) -> Path:
     """Write README.md for a checkpoint folder from its config."""
     t = config.get("training", {})
@@ -54,7 +60,7 @@ def write_model_card(directory: str | Path, config: dict[str, Any]) -> Path:
 - steps: {config["steps"]} at batch {t.get("batch_size")} of {t.get("size")}x{t.get("size")} random crops \
 (learning rate {t.get("lr")}, style weight {t.get("style_weight")}), {t.get("world_size", 1)} process(es) on \
 `{t.get("device")}`, {hours:.2f} h wall time
-- initialised from: {config.get("init") or "random weights"}
+- initialised from: {_init_line(config.get("init"))}
 - content: {", ".join(f"`{c}`" for c in data.get("content", []))}
 - style: {", ".join(f"`{s}`" for s in data.get("style", []))}
 

@@ -29,13 +29,12 @@ import torch.distributed as dist
 from safetensors import safe_open
 from safetensors.torch import load_file
 from torch.nn.parallel import DistributedDataParallel
-from torchvision.utils import save_image
 from tqdm import tqdm
 
 from vst_core import TAPS, Decoder, StyleStats, adain, load_checkpoint, load_encoder, mean_std, save_checkpoint
 from vst_core.encoder import save_state_atomic
 from vst_core.losses import content_loss, noise_resilience_loss, style_loss, tap_stats
-from vst_core.noise import add_noise
+from vst_core.noise import DEFAULT_AMOUNT, add_noise
 
 from .data import load_pool, random_crops
 from .model_card import write_model_card
@@ -127,6 +126,8 @@ def load_state(out: Path, decoder: Decoder, opt: torch.optim.Optimizer) -> tuple
 def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
     if cfg.recipe not in RECIPES:
         raise ValueError(f"recipe must be one of {RECIPES}")
+    if cfg.noise_amount is None:
+        cfg.noise_amount = DEFAULT_AMOUNT[cfg.noise_kind]
     rank, world, device = setup_distributed()
     main = rank == 0
     out = Path(out_dir)
@@ -174,7 +175,9 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
             "encoder": identity.to_dict(),
             "noise": {k[6:]: v for k, v in asdict(cfg).items() if k.startswith("noise_")} if noisy else None,
             "steps": step,
-            "init": init_config.get("name") or cfg.init,
+            "init": {"from": cfg.init, "recipe": init_config["recipe"], "steps": init_config["steps"]}
+            if cfg.init
+            else None,
             "data": {"content": cfg.content, "style": cfg.style},
             "training": {**asdict(cfg), "world_size": world, "wall_seconds": round(seconds), "device": str(device)},
         }
@@ -239,6 +242,8 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
             log.writerow([done, *(f"{v:.6g}" for v in values), f"{lr_at(cfg, step):.3g}", f"{rate:.3f}"])
             log_file.flush()
         if main and (done % cfg.sample_every == 0 or done == cfg.steps):
+            from torchvision.utils import save_image  # lazy: keeps `vst --help` and every other command fast
+
             grid = torch.cat([x[:4].float(), out_img[:4].detach().float().clamp(0, 1)])
             save_image(grid, out / "samples" / f"step_{done:06d}.png", nrow=4)
         if done % cfg.save_every == 0 or done == cfg.steps:

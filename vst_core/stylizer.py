@@ -50,8 +50,9 @@ def resolve_precision(precision: Precision, device: torch.device) -> torch.dtype
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int = 8) -> torch.Tensor:
+    """Pad bottom/right to a multiple of 8, and to at least 16 px so relu4_1 can be reflection-padded."""
     h, w = x.shape[-2:]
-    ph, pw = -h % multiple, -w % multiple
+    ph, pw = max(-h % multiple, 2 * multiple - h), max(-w % multiple, 2 * multiple - w)
     if not (ph or pw):
         return x
     mode = "reflect" if ph < h and pw < w else "replicate"
@@ -164,10 +165,13 @@ class Stylizer(nn.Module):
         batch: list[np.ndarray] = []
 
         def flush() -> Iterator[np.ndarray]:
-            x = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2)
-            y = self(x, style, alpha, keep_color).mul_(255.0).round_().to(torch.uint8)
-            yield from y.permute(0, 2, 3, 1).cpu().numpy()
+            # Quantize inside inference mode (its tensors cannot be changed in place outside it), yield outside it.
+            with torch.inference_mode():
+                x = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2)
+                y = self(x, style, alpha, keep_color).mul_(255.0).round_().to(torch.uint8)
+                out = y.permute(0, 2, 3, 1).cpu().numpy()
             batch.clear()
+            yield from out
 
         for frame in frames:
             batch.append(frame)

@@ -1,5 +1,15 @@
-"""The model zoo: a registry of stylization variants, backed by embedded weights and the Hugging Face Hub."""
+"""The model zoo: a registry of stylization variants, backed by embedded weights, plugins and the Hugging Face Hub."""
 
-from .registry import Variant, ZooError, create_stylizer, get_variant, list_variants, register
+from .errors import ZooError
+from .registry import Variant, create_stylizer, get_variant, list_variants, plugin_problems, register, resolve
 
-__all__ = ["Variant", "ZooError", "create_stylizer", "get_variant", "list_variants", "register"]
+__all__ = [
+    "Variant",
+    "ZooError",
+    "create_stylizer",
+    "get_variant",
+    "list_variants",
+    "plugin_problems",
+    "register",
+    "resolve",
+]

@@ -1,27 +1,31 @@
 """The registry of stylization variants: one door through which models enter the CLI and the app.
 
-A `Variant` names a method and where its weights come from; `create_stylizer`
-turns a variant name, a local checkpoint folder or (see `zoo.hub`) an `hf://`
-reference into a ready `VideoStylizer`.
+A `Variant` names a method and where its weights come from: a folder embedded in
+this repo, any local folder, or a pinned `hf://ORG/NAME@REV` repo on the Hugging
+Face Hub. `create_stylizer` turns a variant name, a checkpoint folder or an ad-hoc
+`hf://` reference into a ready `VideoStylizer`. Installed packages add variants
+through the `vst.zoo` entry point group (see `zoo.plugins`).
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vst_core import Stylizer, VideoStylizer, VstError, read_config
+from vst_core.checkpoint import CONFIG_FILE, MODEL_FILE
+
+from . import hub
+from .errors import ZooError
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 
 # factory(weights_folder_or_None, device=..., precision=..., compile=...) -> VideoStylizer
 Factory = Callable[..., VideoStylizer]
-
-
-class ZooError(VstError):
-    """An unknown variant, or weights that cannot be had."""
 
 
 def adain_factory(folder: Path | None, **options: Any) -> VideoStylizer:
@@ -33,64 +37,199 @@ def adain_factory(folder: Path | None, **options: Any) -> VideoStylizer:
 
 @dataclass(frozen=True)
 class Variant:
+    """A stylization method and where its weights come from.
+
+    `weights` is a local folder, `hf://ORG/NAME@REV`, or None for methods without
+    weights; `provider` is the distribution of the plugin that registered it.
+    """
+
     name: str
     description: str
     factory: Factory = adain_factory
-    weights: str | None = None  # a local folder, "hf://ORG/NAME@REV", or None for weight-free methods
+    weights: str | None = None
+    provider: str | None = None
+
+    @property
+    def hub_ref(self) -> hub.HubRef | None:
+        return hub.HubRef.parse(self.weights) if self.weights and hub.is_hub_ref(self.weights) else None
+
+    @property
+    def source(self) -> str:
+        """Where the variant comes from: embedded, hf://ORG/NAME@REV, local:/path, plugin:<dist> or built-in."""
+        if self.provider:
+            return f"plugin:{self.provider}"
+        if self.weights is None:
+            return "built-in"
+        if self.hub_ref:
+            return str(self.hub_ref)
+        path = Path(self.weights).resolve()
+        return "embedded" if path.is_relative_to(WEIGHTS_DIR.resolve()) else f"local:{path}"
 
     def local_folder(self) -> Path | None:
-        if self.weights is None or self.weights.startswith("hf://"):
+        """The weights folder as it is on this machine now (the HF cache for Hub weights), without any download."""
+        if self.weights is None:
             return None
+        if self.hub_ref:
+            return hub.cached_folder(self.hub_ref)
         return Path(self.weights)
 
-    def config(self) -> dict[str, Any]:
+    def available_offline(self) -> bool:
+        if self.weights is None:
+            return True
         folder = self.local_folder()
-        return read_config(folder) if folder and folder.is_dir() else {}
+        return folder is not None and (folder / MODEL_FILE).is_file()
+
+    def config(self) -> dict[str, Any]:
+        """The recipe, metrics and training record from config.json, where the weights are on disk; else {}."""
+        if self.weights is None:
+            return {}
+        folder = hub.cached_folder(self.hub_ref, (CONFIG_FILE,)) if self.hub_ref else Path(self.weights)
+        return read_config(folder) if folder and (folder / CONFIG_FILE).is_file() else {}
+
+    def card(self) -> str | None:
+        """The model card (README.md), fetching only the card and config from the Hub when not cached."""
+        if self.weights is None:
+            return None
+        if self.hub_ref:
+            card_files = (CONFIG_FILE, hub.CARD_FILE)
+            folder = hub.cached_folder(self.hub_ref, card_files) or hub.download(self.hub_ref, card_files)
+        else:
+            folder = Path(self.weights)
+        path = folder / hub.CARD_FILE
+        return path.read_text() if path.is_file() else None
+
+    def weights_folder(self) -> Path | None:
+        """The weights folder, downloaded (Hub weights) and checked to exist, or None for weight-free methods."""
+        if self.weights is None:
+            return None
+        if self.hub_ref:
+            return hub.download(self.hub_ref)
+        folder = Path(self.weights)
+        if not folder.is_dir():
+            raise ZooError(f"variant {self.name!r}: its weights folder {folder} does not exist")
+        return folder
+
+    def pull(self) -> Path | None:
+        """Make the weights available offline and verify AdaIN checkpoints (other factories check their own)."""
+        folder = self.weights_folder()
+        if folder is not None and self.factory is adain_factory:
+            hub.verify(folder, str(self.hub_ref) if self.hub_ref else None)
+        return folder
+
+    def create(self, **options: Any) -> VideoStylizer:
+        """Build the stylizer; options go to the factory (device, precision, compile)."""
+        try:
+            return self.factory(self.weights_folder(), **options)
+        except VstError as e:
+            if self.hub_ref and not isinstance(e, ZooError):
+                raise type(e)(f"{self.hub_ref}: {e}") from None
+            raise
 
 
 _REGISTRY: dict[str, Variant] = {}
+_PLUGIN_PROBLEMS: list[str] = []
+_plugins_loaded = False
+_lock = threading.RLock()
 
 
 def register(variant: Variant) -> Variant:
-    """Add a variant (built-ins and plugins alike); names are unique."""
-    if variant.name in _REGISTRY:
-        raise ZooError(f"a variant named {variant.name!r} is registered already")
-    _REGISTRY[variant.name] = variant
+    """Add a variant (built-ins and plugins alike); names are unique and Hub weights name a revision."""
+    if not variant.name or "/" in variant.name:
+        raise ZooError(f"invalid variant name {variant.name!r}: use a short name without '/'")
+    ref = variant.hub_ref
+    if ref is not None and ref.revision is None:
+        raise ZooError(f"variant {variant.name!r}: pin the revision of its Hub weights, as in {ref}@<commit sha>")
+    with _lock:
+        if variant.name in _REGISTRY:
+            raise ZooError(f"a variant named {variant.name!r} is registered already")
+        _REGISTRY[variant.name] = variant
     return variant
 
 
+def _load_plugins() -> None:
+    """Register the variants of installed plugins, once; a broken plugin becomes a problem report."""
+    global _plugins_loaded
+    with _lock:
+        if _plugins_loaded:
+            return
+        _plugins_loaded = True
+        from .plugins import discover  # here, not at the top: plugins import this module for `Variant`
+
+        variants, problems = discover()
+        for variant in variants:
+            try:
+                register(variant)
+            except ZooError as e:
+                problems.append(f"plugin {variant.provider}: {e}; skipped")
+        _PLUGIN_PROBLEMS.extend(problems)
+
+
+def plugin_problems() -> list[str]:
+    """One line per plugin that failed to load or register, for the CLI and the app to show."""
+    _load_plugins()
+    return list(_PLUGIN_PROBLEMS)
+
+
 def list_variants() -> list[Variant]:
+    _load_plugins()
     return sorted(_REGISTRY.values(), key=lambda v: v.name)
 
 
 def get_variant(name: str) -> Variant:
+    _load_plugins()
     try:
         return _REGISTRY[name]
     except KeyError:
         known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise ZooError(f"unknown variant {name!r}; known variants: {known} (or a checkpoint folder, or hf://ORG/NAME)")
+        raise ZooError(
+            f"unknown variant {name!r}; known variants: {known} (or a checkpoint folder, or hf://ORG/NAME[@REV])"
+        ) from None
+
+
+def resolve(ref: str) -> Variant:
+    """A registered variant by name, or an ad-hoc one for an `hf://ORG/NAME[@REV]` reference or a checkpoint folder."""
+    _load_plugins()
+    if ref in _REGISTRY:
+        return _REGISTRY[ref]
+    if hub.is_hub_ref(ref):
+        return Variant(str(hub.HubRef.parse(ref)), "checkpoint on the Hugging Face Hub", weights=ref)
+    if Path(ref).is_dir():
+        return Variant(ref, "checkpoint folder", weights=str(Path(ref).resolve()))
+    return get_variant(ref)
 
 
 def create_stylizer(ref: str, **options: Any) -> VideoStylizer:
-    """A stylizer from a variant name or a checkpoint folder; options go to the factory (device, precision, ...)."""
-    path = Path(ref)
-    if ref not in _REGISTRY and path.is_dir():
-        return adain_factory(path, **options)
-    variant = get_variant(ref)
-    return variant.factory(variant.local_folder(), **options)
+    """A stylizer from a variant name, a checkpoint folder or `hf://ORG/NAME[@REV]`; options go to the factory."""
+    return resolve(ref).create(**options)
 
 
+def _builtin(name: str, description: str) -> Variant:
+    """A built-in AdaIN variant: its embedded folder, unless VST_ZOO_<NAME> points it elsewhere (e.g. full-scale
+    weights at hf://ORG/NAME@REV)."""
+    override = os.environ.get(f"VST_ZOO_{name.upper().replace('-', '_')}")
+    return Variant(name, description, weights=override or str(WEIGHTS_DIR / name))
+
+
+register(_builtin("baseline", "AdaIN decoder, Huang & Belongie objective (per-frame, no temporal term)"))
 register(
-    Variant(
-        "baseline",
-        "AdaIN decoder, Huang & Belongie objective (per-frame, no temporal term)",
-        weights=str(WEIGHTS_DIR / "baseline"),
-    )
-)
-register(
-    Variant(
+    _builtin(
         "noise-resilient",
         "AdaIN decoder trained with the noise-resilience loss, which suppresses flicker between frames",
-        weights=str(WEIGHTS_DIR / "noise-resilient"),
+    )
+)
+
+
+def optical_flow_factory(folder: Path | None, **options: Any) -> VideoStylizer:
+    """Ruder et al. 2016 per-frame optimization; no weights, only the encoder (options: iterations, ...)."""
+    from vst_core.optical_flow_stylizer import OpticalFlowStylizer  # imported on use: it pulls in OpenCV
+
+    return OpticalFlowStylizer.build(**options)
+
+
+register(
+    Variant(
+        "optical-flow",
+        "Ruder et al. 2016 optimization with a flow-based temporal loss: the slow reference point (minutes per frame)",
+        factory=optical_flow_factory,
     )
 )

@@ -1,0 +1,508 @@
+"""The web demo: two zoo variants side by side on one clip, with a live fps readout per variant.
+
+    python app.py [--host H] [--port P] [--share]
+
+Tabs: *Compare* (a clip and a style, two variants, both videos side by side with their audio, stylized
+frames and fps streamed while they run, then the temporal metrics of each), *Camera filter* (a webcam
+stylized live) and *Model zoo* (the registered variants and their model cards). The comparison is also the
+API endpoint `/compare(video, style, variant_a, variant_b, ...)`, which returns the two videos first.
+
+Models come only through `zoo`, frames only through `vst_core.video`; this file is the web layer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import re
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import gradio as gr
+import numpy as np
+
+import zoo
+from vst_core import VideoStylizer, VstError
+from vst_core.images import fit_size, load_image, save_image
+from vst_core.metrics import TemporalMetrics
+from vst_core.video import VIDEO_SUFFIXES, Progress, VideoInfo, iter_frames, probe, stylize_video
+
+log = logging.getLogger("vst.app")
+
+MEDIA = Path(__file__).resolve().parent / "examples" / "media"
+DEFAULT_VARIANTS = ("baseline", "noise-resilient")
+# Short side the frames are stylized at. At 180 px the bundled 2.5 s example (60 frames) is meant to take
+# well under a minute for both variants on a 2-core CPU; the slider goes up to what a GPU handles in real time.
+DEFAULT_SIZE = 180
+SIZE_RANGE = (64, 720)
+STYLE_SIZE = 384  # short side the style image is encoded at: brush strokes keep their scale on small frames
+MAX_SECONDS = 20.0
+MAX_PIXELS = 3840 * 2160
+MAX_UPLOAD = "50mb"
+MAX_RUN_SECONDS = 600  # one comparison at a time: a slow variant (optical-flow) must not hold the queue for hours
+UPDATE_EVERY = 0.4  # seconds between live updates of the page; each one is an image per variant
+HUB_REPO_ID = re.compile(r"(hf://)?[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(@[\w./-]+)?")
+METRIC_HEADERS = ["variant", "temporal error ↓", "SSIM to input ↑", "warping error ↓", "fps"]
+
+
+# ---------------------------------------------------------------- models and styles, cached across requests
+
+
+@functools.lru_cache(maxsize=4)
+def _create_stylizer(ref: str) -> VideoStylizer:
+    return zoo.create_stylizer(ref)
+
+
+_create_lock = threading.Lock()
+
+
+def get_stylizer(ref: str) -> VideoStylizer:
+    """A stylizer from a small LRU cache, so a second request does not load the weights again."""
+    with _create_lock:  # one load at a time: two requests for the same variant share one copy
+        return _create_stylizer(ref)
+
+
+@functools.lru_cache(maxsize=16)
+def style_handle(ref: str, paths: tuple[str, ...], weights: tuple[float, ...] | None) -> Any:
+    """The encoded style (one image, or a blend of two), cached: the camera filter asks for it every frame."""
+    images = [load_image(path, STYLE_SIZE) for path in paths]
+    return get_stylizer(ref).encode_style(images[0] if weights is None else images, weights)
+
+
+def resolve_variant(text: str | None) -> str:
+    """A zoo variant name as it is; a Hub repo id, with or without `hf://`, as an `hf://` reference.
+
+    Local folders are not accepted from the page: a visitor must not make the server read its disk.
+    """
+    ref = (text or "").strip()
+    names = [v.name for v in zoo.list_variants()]
+    if ref in names:
+        return ref
+    if HUB_REPO_ID.fullmatch(ref) and ".." not in ref:
+        return ref if ref.startswith("hf://") else f"hf://{ref}"
+    raise VstError(
+        f"unknown variant {ref!r}: pick one of {', '.join(names)}, or type a Hub repo id such as ORG/NAME[@REVISION]"
+    )
+
+
+# ---------------------------------------------------------------- checking what the visitor sent
+
+
+def upload_path(payload: Any, what: str) -> str:
+    """The server path of an upload (`preprocess=False` hands over the raw file payload)."""
+    path = payload.get("path") if isinstance(payload, dict) else payload
+    if not path:
+        raise VstError(f"please give {what}")
+    return str(path)
+
+
+def check_clip(path: str) -> VideoInfo:
+    """Refuse clips the demo cannot take, before any model runs."""
+    if Path(path).suffix.lower() not in VIDEO_SUFFIXES:  # FFmpeg would read a still image as a 1-frame video
+        kinds = ", ".join(sorted(VIDEO_SUFFIXES))
+        raise VstError(f"{Path(path).name} is not a video: the clip must be one of {kinds}")
+    info = probe(path)  # VideoError: not a video, corrupt, no video stream (a clip with no frames: stylize_video)
+    if info.duration is not None and info.duration > MAX_SECONDS:
+        raise VstError(
+            f"the clip is {info.duration:.1f} s long; the demo takes up to {MAX_SECONDS:.0f} s "
+            "(trim it, or stylize it whole with `vst stylize`)"
+        )
+    if info.width * info.height > MAX_PIXELS:
+        raise VstError(f"the clip is {info.width}x{info.height}; the demo takes up to 3840x2160 (4K)")
+    return info
+
+
+def readable(error: Exception) -> str:
+    """The error's message with server directories cut from its paths: the visitor knows the file by its name."""
+    return re.sub(r"(?<![\w.:/])/(?:[^/\s]+/)+", "", str(error))
+
+
+def in_range(value: Any, name: str, low: float, high: float) -> float:
+    """Sliders are checked here too: API callers send any number (the event runs with `preprocess=False`)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise VstError(f"{name} must be a number, got {value!r}") from None
+    if not low <= number <= high:
+        raise VstError(f"{name} must be within [{low:g}, {high:g}], got {number:g}")
+    return number
+
+
+# ---------------------------------------------------------------- the comparison
+
+
+@dataclass
+class Lane:
+    """One variant's pass over the clip: its pipeline, its own clock and its metrics.
+
+    The two lanes run interleaved, frame by frame, in one thread: each gets both cores while it works, both
+    readouts move together, and `busy` counts only the time spent inside this lane's pipeline (decode,
+    stylize, encode), so its fps is what the variant would reach alone, not half of it.
+    """
+
+    name: str
+    output: Path  # the video; the live previews go next to it
+    frames: Iterator[Progress]
+    inputs: Iterator[np.ndarray]  # the same frames at the same size, for the metrics
+    metrics: TemporalMetrics = field(default_factory=TemporalMetrics)
+    done: int = 0
+    total: int | None = None
+    busy: float = 0.0
+    last: np.ndarray | None = None
+    finished: bool = False
+
+    def step(self) -> None:
+        start = time.perf_counter()
+        try:
+            progress = next(self.frames)
+        except StopIteration:  # the pipeline has closed its file: the video is complete
+            self.finished = True
+            return
+        finally:
+            self.busy += time.perf_counter() - start
+        self.done, self.total, self.last = progress.done, progress.total, progress.frame
+        self.metrics.update(next(self.inputs), progress.frame)
+
+    def preview(self) -> str | None:
+        """The latest frame as a file of our own: Gradio rewrites the arrays it is given under a content hash,
+        in place, which races with the browser still fetching the previous update (and A's with B's)."""
+        if self.last is None:
+            return None
+        path = self.output.with_name(f"{self.output.stem}_{self.done:05d}.jpg")
+        return str(path if path.exists() else save_image(self.last, path, quality=85))
+
+    @property
+    def fps(self) -> float:
+        return self.done / self.busy if self.busy else 0.0
+
+    def readout(self) -> str:
+        total = self.total if self.total is not None else "?"
+        state = "done" if self.finished else "running"
+        return f"**{self.name}**: {self.done}/{total} frames, **{self.fps:.1f} fps** ({state})"
+
+    def metric_row(self) -> list[Any]:
+        result = self.metrics.result()
+        return [
+            self.name,
+            *(round(result[key], 5) for key in ("temporal_error", "ssim", "warping_error")),
+            round(self.fps, 2),
+        ]
+
+
+def compare(
+    video: Any,
+    style: Any,
+    variant_a: str = DEFAULT_VARIANTS[0],
+    variant_b: str = DEFAULT_VARIANTS[1],
+    alpha: float = 1.0,
+    keep_color: bool = False,
+    size: int = DEFAULT_SIZE,
+    style_b: Any = None,
+    mix: float = 0.0,
+) -> Iterator[tuple[Any, ...]]:
+    """Stylize one clip with two variants, side by side.
+
+    Yields (video A, video B, fps A, fps B, metrics, frame A, frame B): while running, the latest stylized
+    frames and the fps readouts; at the end, both videos (audio kept) and a metrics table per variant.
+    `style_b` with `mix` in (0, 1] interpolates between the two styles.
+    """
+    try:
+        yield from _compare(video, style, variant_a, variant_b, alpha, keep_color, size, style_b, mix)
+    except VstError as e:
+        raise gr.Error(readable(e)) from None
+    except gr.Error:
+        raise
+    except Exception as e:  # the server keeps serving; the visitor gets one line, the log the traceback
+        log.exception("compare failed")
+        raise gr.Error(f"stylization failed: {type(e).__name__}: {readable(e)}") from None
+
+
+def _compare(
+    video: Any,
+    style: Any,
+    variant_a: str,
+    variant_b: str,
+    alpha: float,
+    keep_color: bool,
+    size: int,
+    style_b: Any,
+    mix: float,
+) -> Iterator[tuple[Any, ...]]:
+    src = upload_path(video, "a video clip")
+    styles = (upload_path(style, "a style image"),)
+    alpha = in_range(alpha, "alpha", 0.0, 1.0)
+    size = int(in_range(size, "processing size", *SIZE_RANGE))
+    mix = in_range(mix, "style interpolation", 0.0, 1.0)
+    weights = None
+    if style_b and mix > 0:
+        styles += (upload_path(style_b, "a second style image"),)
+        weights = (1.0 - mix, mix)
+    refs = [resolve_variant(variant_a), resolve_variant(variant_b)]
+    info = check_clip(src)
+    size = min(size, info.width, info.height)  # never upscale: it would cost time and add nothing
+
+    with tempfile.TemporaryDirectory(prefix="vst-app-") as tmp:
+        lanes = []
+        for slot, ref in zip("AB", refs):
+            stylizer = get_stylizer(ref)
+            handle = style_handle(ref, styles, weights)
+            output = Path(tmp) / f"{Path(src).stem}_{slot}_{re.sub(r'[^A-Za-z0-9_.-]+', '-', ref)}.mp4"
+            frames = stylize_video(src, output, stylizer, handle, alpha=alpha, keep_color=bool(keep_color), size=size)
+            lanes.append(Lane(ref, output, frames, iter_frames(src, size=size)))
+
+        def update() -> tuple[Any, ...]:
+            a, b = lanes
+            return gr.skip(), gr.skip(), a.readout(), b.readout(), gr.skip(), a.preview(), b.preview()
+
+        yield None, None, lanes[0].readout(), lanes[1].readout(), None, None, None
+        started = shown = time.monotonic()
+        while not all(lane.finished for lane in lanes):
+            for lane in lanes:
+                if not lane.finished:
+                    lane.step()
+            if time.monotonic() - started > MAX_RUN_SECONDS:
+                raise VstError(
+                    f"stopped after {MAX_RUN_SECONDS // 60} minutes ({lanes[0].done} frames): "
+                    "choose a smaller processing size, a shorter clip or a faster variant"
+                )
+            if time.monotonic() - shown >= UPDATE_EVERY:
+                yield update()
+                shown = time.monotonic()
+        a, b = lanes
+        yield (
+            str(a.output),
+            str(b.output),
+            a.readout(),
+            b.readout(),
+            [a.metric_row(), b.metric_row()],
+            a.preview(),
+            b.preview(),
+        )
+
+
+# ---------------------------------------------------------------- the camera filter
+
+
+def check_style(payload: Any) -> str | None:
+    """Read the camera tab's style once, when it changes, so that a bad image gets a readable error."""
+    if payload is None:
+        return None
+    path = upload_path(payload, "a style image")
+    try:
+        load_image(path, STYLE_SIZE)
+    except VstError as e:
+        raise gr.Error(readable(e)) from None
+    return path
+
+
+def camera(
+    frame: np.ndarray | None,
+    style: str | None,
+    variant: str,
+    alpha: float,
+    keep_color: bool,
+    size: int,
+    fps: float,
+) -> tuple[np.ndarray | None, str, float]:
+    """Stylize one webcam frame; the fps readout is a running average of the stylization rate."""
+    if frame is None:
+        return None, "waiting for the camera", fps
+    if not style:
+        return frame, "choose a style image", fps
+    try:
+        ref = resolve_variant(variant)
+        handle = style_handle(ref, (style,), None)
+        stylizer = get_stylizer(ref)
+    except VstError as e:
+        raise gr.Error(readable(e)) from None
+    width, height = fit_size(frame.shape[1], frame.shape[0], min(int(size), *frame.shape[:2]))
+    frame = cv2.resize(np.ascontiguousarray(frame[..., :3]), (width, height), interpolation=cv2.INTER_AREA)
+    start = time.perf_counter()
+    (out,) = stylizer.stream([frame], handle, alpha=float(alpha), keep_color=bool(keep_color))
+    rate = 1.0 / max(time.perf_counter() - start, 1e-6)
+    fps = rate if not fps else 0.8 * fps + 0.2 * rate
+    return out, f"**{fps:.1f} fps** at {frame.shape[1]}x{frame.shape[0]}", fps
+
+
+# ---------------------------------------------------------------- the zoo tab
+
+
+def zoo_rows() -> list[list[str]]:
+    rows = []
+    for v in zoo.list_variants():
+        config = v.config()
+        state = "ready" if v.available_offline() else "downloads on first use" if v.hub_ref else "weights missing"
+        rows.append([v.name, v.description, config.get("recipe", ""), v.source, state])
+    return rows
+
+
+def model_card(name: str) -> str:
+    try:
+        card = zoo.get_variant(name).card()
+    except VstError as e:
+        return f"*{e}*"
+    if not card:
+        return f"*{name} has no model card.*"
+    return re.sub(r"\A---\n.*?\n---\n", "", card, flags=re.S)  # the Hub metadata block is for machines
+
+
+# ---------------------------------------------------------------- the page
+
+
+def _examples() -> list[list[str]]:
+    pairs = [("bunny.mp4", "starry_night.jpg"), ("cockatoo.mp4", "wave.jpg"), ("bunny.mp4", "composition_vii.jpg")]
+    return [[str(MEDIA / clip), str(MEDIA / style)] for clip, style in pairs if (MEDIA / clip).is_file()]
+
+
+def _variant_dropdown(label: str, value: str) -> gr.Dropdown:
+    return gr.Dropdown(
+        [v.name for v in zoo.list_variants()],
+        value=value,
+        label=label,
+        allow_custom_value=True,
+        info="a zoo variant, or type a Hub repo id (ORG/NAME[@REV])",
+    )
+
+
+def build_demo() -> gr.Blocks:
+    with gr.Blocks(title="vst: video style transfer", analytics_enabled=False, delete_cache=(600, 3600)) as demo:
+        gr.Markdown(
+            "# vst: real-time, temporally stable video style transfer\n"
+            "Stylize a clip with two variants side by side. The `noise-resilient` decoder was trained so that "
+            "a frame and the same frame plus a little noise are stylized alike, which suppresses flicker."
+        )
+        with gr.Tabs():
+            with gr.Tab("Compare", id="compare"):
+                with gr.Row():
+                    video = gr.Video(label="Clip", sources=["upload"], elem_id="video-in", height=240)
+                    style = gr.Image(label="Style", type="filepath", elem_id="style-in", height=240)
+                    with gr.Column():
+                        variant_a = _variant_dropdown("Variant A", DEFAULT_VARIANTS[0])
+                        variant_b = _variant_dropdown("Variant B", DEFAULT_VARIANTS[1])
+                        run = gr.Button("Stylize with both", variant="primary", elem_id="run")
+                with gr.Accordion("Settings", open=False):
+                    with gr.Row():
+                        alpha = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Style strength (alpha)")
+                        size = gr.Slider(
+                            *SIZE_RANGE, value=DEFAULT_SIZE, step=2, label="Processing size (short side, px)"
+                        )
+                        keep_color = gr.Checkbox(label="Preserve the clip's colors")
+                    with gr.Row():
+                        style_b = gr.Image(label="Second style (optional)", type="filepath", height=160)
+                        mix = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label="Interpolation toward the second style")
+                with gr.Row(equal_height=True):
+                    outputs = []
+                    for slot in "AB":
+                        with gr.Column():
+                            fps = gr.Markdown(label=f"fps {slot}", elem_id=f"fps-{slot.lower()}")
+                            frame = gr.Image(
+                                label=f"Live {slot}", format="jpeg", height=200, elem_id=f"live-{slot.lower()}"
+                            )
+                            result = gr.Video(
+                                label=f"Stylized {slot}",
+                                buttons=["download"],
+                                elem_id=f"video-{slot.lower()}",
+                                height=280,
+                            )
+                            outputs.append((result, fps, frame))
+                metrics = gr.Dataframe(headers=METRIC_HEADERS, label="Temporal metrics", interactive=False)
+                gr.Markdown(
+                    "*Temporal error*: the poster's E_tempAvg, how much each output pixel changes between frames "
+                    "beyond how much the input pixel changed. *SSIM*: structure kept from the input frame. "
+                    "*Warping error*: the output's change along the input's optical flow (Lai et al. 2018). "
+                    "Lower errors mean less flicker; *fps* counts only that variant's own time."
+                )
+                (video_a, fps_a, frame_a), (video_b, fps_b, frame_b) = outputs
+                run.click(
+                    compare,
+                    inputs=[video, style, variant_a, variant_b, alpha, keep_color, size, style_b, mix],
+                    outputs=[video_a, video_b, fps_a, fps_b, metrics, frame_a, frame_b],
+                    api_name="compare",
+                    preprocess=False,  # uploads are checked by `compare` itself, so bad ones get a readable error
+                    show_progress="minimal",
+                    concurrency_limit=1,
+                    concurrency_id="stylize",
+                )
+                gr.Examples(_examples(), inputs=[video, style], label="Examples (click one, then Stylize)")
+                gr.Markdown((MEDIA / "ATTRIBUTION.md").read_text(), elem_id="attribution")
+
+            with gr.Tab("Camera filter", id="camera"):
+                gr.Markdown("Your webcam, stylized live. The frames go to the server running the model.")
+                with gr.Row():
+                    cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="cam-in")
+                    cam_out = gr.Image(label="Stylized", format="jpeg", elem_id="cam-out")
+                with gr.Row():
+                    cam_style_in = gr.Image(
+                        value=str(MEDIA / "starry_night.jpg"), type="filepath", label="Style", height=160
+                    )
+                    with gr.Column():
+                        cam_variant = _variant_dropdown("Variant", DEFAULT_VARIANTS[1])
+                        cam_fps = gr.Markdown(label="fps", elem_id="cam-fps")
+                    with gr.Column():
+                        cam_alpha = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Style strength (alpha)")
+                        cam_size = gr.Slider(
+                            SIZE_RANGE[0], 480, value=DEFAULT_SIZE, step=2, label="Processing size (px)"
+                        )
+                        cam_keep = gr.Checkbox(label="Preserve colors")
+                cam_style = gr.State(str(MEDIA / "starry_night.jpg"))
+                cam_rate = gr.State(0.0)
+                cam_style_in.change(
+                    check_style, cam_style_in, cam_style, preprocess=False, api_visibility="undocumented"
+                )
+                cam.stream(
+                    camera,
+                    inputs=[cam, cam_style, cam_variant, cam_alpha, cam_keep, cam_size, cam_rate],
+                    outputs=[cam_out, cam_fps, cam_rate],
+                    stream_every=0.1,
+                    time_limit=300,
+                    concurrency_limit=1,
+                    concurrency_id="camera",
+                    api_name="camera",
+                )
+
+            with gr.Tab("Model zoo", id="zoo"):
+                names = [v.name for v in zoo.list_variants()]
+                gr.Dataframe(
+                    zoo_rows(),
+                    headers=["variant", "description", "recipe", "source", "weights"],
+                    column_widths=["14%", "46%", "12%", "14%", "14%"],
+                    interactive=False,
+                    wrap=True,
+                )
+                problems = zoo.plugin_problems()
+                if problems:
+                    gr.Markdown("\n".join(f"- plugin problem: {p}" for p in problems))
+                card_name = gr.Dropdown(names, value=names[0] if names else None, label="Model card")
+                card = gr.Markdown(model_card(names[0]) if names else "")
+                card_name.change(model_card, card_name, card, api_visibility="private")
+    return demo
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="vst web demo: two variants side by side, live fps.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (0.0.0.0: the whole network)")
+    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument("--share", action="store_true", help="also open a public *.gradio.live link")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    demo = build_demo()
+    demo.queue(default_concurrency_limit=1, max_size=16)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        max_file_size=MAX_UPLOAD,
+        allowed_paths=[str(MEDIA)],
+        footer_links=["api"],
+    )
+
+
+if __name__ == "__main__":
+    main()

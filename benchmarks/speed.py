@@ -1,0 +1,176 @@
+"""Frames per second of the engine against a naive reference, in the same run, at a few resolutions.
+
+The naive reference is what the AdaIN reference test script does for every frame:
+fp32, default memory layout, one frame at a time, and the style image encoded
+again for every frame. The engine is `vst_core.Stylizer` as `vst stylize` runs it:
+the style encoded once, `--precision auto` (bf16 + channels_last on CPUs with
+native bf16, fp16 on CUDA), optionally batched and compiled. Both see the same
+uint8 frames and return uint8 frames, so conversions are counted on both sides.
+
+    python benchmarks/speed.py --frames 8 --warmup 2
+
+Weights: the embedded `noise-resilient` checkpoint when present, else random ones
+(the cost of the network does not depend on its weights).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import zoo
+from vst_core import Decoder, StyleStats, Stylizer, VGGEncoder, VideoStylizer, load_encoder
+from vst_core.adain import adain, mean_std
+from vst_core.images import load_image
+from vst_core.video import stylize_video
+
+ROOT = Path(__file__).resolve().parents[1]
+EMBEDDED = ROOT / "zoo" / "weights" / "noise-resilient"
+STYLE = ROOT.parent / "shared" / "data" / "style" / "starry_night.jpg"
+
+
+def build(device: str, precision: str, compile: bool) -> tuple[Stylizer, str]:
+    if (EMBEDDED / "model.safetensors").is_file():
+        return Stylizer.from_pretrained(
+            EMBEDDED, device=device, precision=precision, compile=compile
+        ), "noise-resilient"
+    torch.manual_seed(0)
+    encoder, _ = load_encoder()
+    return Stylizer(encoder, Decoder(), device=device, precision=precision, compile=compile), "random weights"
+
+
+def naive_reference(engine: Stylizer, style: torch.Tensor) -> Callable[[np.ndarray], np.ndarray]:
+    """Per frame, as the reference test script: fp32, default memory layout, style re-encoded, batch of one."""
+    device = engine.device
+    encoder, decoder = VGGEncoder().to(device), Decoder().to(device)  # the engine's weights, in fresh fp32 modules
+    encoder.load_state_dict({k: v.float() for k, v in engine.encoder.state_dict().items()})
+    decoder.load_state_dict({k: v.float() for k, v in engine.decoder.state_dict().items()})
+    style = style.to(device)
+
+    @torch.no_grad()
+    def run(frame: np.ndarray) -> np.ndarray:
+        content = torch.from_numpy(frame).permute(2, 0, 1)[None].to(device).float() / 255
+        (content_f,) = encoder(content)
+        (style_f,) = encoder(style)
+        out = decoder(adain(content_f, StyleStats(*mean_std(style_f))))
+        return out.clamp(0, 1).mul(255).round().to(torch.uint8)[0].permute(1, 2, 0).cpu().numpy()
+
+    return run
+
+
+def fps(run: Callable[[list[np.ndarray]], Iterable[np.ndarray]], frames: list[np.ndarray], warmup: int) -> float:
+    for _ in run(frames[:warmup]):
+        pass
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    count = sum(1 for _ in run(frames))
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return count / (time.perf_counter() - start)
+
+
+def end_to_end_fps(
+    variant: str, video: Path, style: torch.Tensor, size: int | None, max_frames: int | None, **options
+) -> tuple[float, VideoStylizer]:
+    """Decode + stylize + encode through `vst_core.video.stylize_video` (model loading and style encoding excluded)."""
+    stylizer = zoo.create_stylizer(variant, **options)
+    handle = stylizer.encode_style(style)
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        done = sum(
+            1 for _ in stylize_video(video, Path(tmp) / "out.mp4", stylizer, handle, size=size, max_frames=max_frames)
+        )
+        return done / (time.perf_counter() - start), stylizer
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    bf16 = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
+    parts = [
+        f"CPU: {cpu}, {os.cpu_count()} logical cores, torch threads {torch.get_num_threads()}",
+        f"native bf16: {'yes' if bf16 else 'no'} (AMX: {'yes' if torch.cpu._is_amx_tile_supported() else 'no'})",
+        f"torch {torch.__version__}",
+        f"load average at start {os.getloadavg()[0]:.1f}",
+    ]
+    if torch.cuda.is_available():
+        parts.insert(0, f"GPU: {torch.cuda.get_device_name()}")
+    return "; ".join(parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--frames", type=int, default=8, help="timed frames per resolution and method")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed frames first")
+    parser.add_argument("--sizes", default="256x256,512x512,1024x436", help="WxH,WxH,...")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--precision", default="auto", help="the engine's precision (the reference is fp32)")
+    parser.add_argument("--batch-size", type=int, default=1, help="frames per engine call")
+    parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile the engine")
+    parser.add_argument("--style-size", type=int, default=512, help="the style's short side (reference default 512)")
+    parser.add_argument("--variants", nargs="*", default=[], help="zoo variants to time end to end on --video")
+    parser.add_argument(
+        "--video", type=Path, default=ROOT.parent / "shared" / "data" / "video" / "bbb_cutBunny_640x360.mp4"
+    )
+    parser.add_argument("--video-size", type=int, default=None, help="short side for the end-to-end runs")
+    parser.add_argument("--video-frames", type=int, default=24, help="frames of --video for the end-to-end runs")
+    parser.add_argument("--flow-iterations", type=int, nargs=2, default=[2000, 1000], help="optical-flow budget")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+
+    engine, weights = build(args.device, args.precision, args.compile)
+    style = load_image(STYLE, args.style_size) if STYLE.is_file() else torch.rand(1, 3, args.style_size, 640)
+    reference = naive_reference(engine, style)
+    handle = engine.encode_style(style)
+    rng = np.random.default_rng(0)
+
+    print(f"engine: {engine.dtype}, {engine.device}, batch {args.batch_size}, compile {args.compile}; {weights}")
+    print(f"style {tuple(style.shape[-2:])}; {machine()}\n")
+    print("| resolution | naive fps | engine fps | ratio |")
+    print("|---|---:|---:|---:|")
+    for size in filter(None, args.sizes.split(",")):  # --sizes "" times only the --variants end to end
+        w, h = map(int, size.split("x"))
+        frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(args.frames)]
+        naive = fps(lambda fs: map(reference, fs), frames, args.warmup)
+        fast = fps(lambda fs: engine.stream(fs, handle, batch_size=args.batch_size), frames, args.warmup)
+        print(f"| {w}x{h} | {naive:.2f} | {fast:.2f} | {fast / naive:.1f}x |", flush=True)
+
+    if args.variants:  # end to end: decode + stylize + encode, and the speed ratio against the optical-flow baseline
+        print(
+            f"\nend to end on {args.video.name}, {args.video_frames} frames, short side {args.video_size or 'native'}"
+        )
+        rates = {}
+        for variant in args.variants:
+            options = {"device": args.device, "precision": args.precision}
+            if variant == "optical-flow":
+                options["iterations"] = tuple(args.flow_iterations)
+            rates[variant], stylizer = end_to_end_fps(
+                variant, args.video, style, args.video_size, args.video_frames, **options
+            )
+            note = f" (L-BFGS iterations per frame: {stylizer.iterations_run})" if variant == "optical-flow" else ""
+            print(f"{variant}: {rates[variant]:.3g} fps{note}", flush=True)
+        if "optical-flow" in rates:
+            print("\n| variant | end-to-end fps | x optical-flow |\n|---|---:|---:|")
+            for variant, rate in rates.items():
+                print(f"| {variant} | {rate:.3g} | {rate / rates['optical-flow']:.0f}x |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""The web demo end to end: a real `python app.py` server (`app_server` in conftest), driven by gradio_client."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from PIL import Image
+
+from vst_core.images import fit_size
+
+ROOT = Path(__file__).resolve().parents[1]
+MEDIA = ROOT / "examples" / "media"
+VARIANTS = ("baseline", "noise-resilient")
+
+pytestmark = pytest.mark.slow
+
+
+def count_frames(path: str) -> tuple[int, bool]:
+    """(decoded video frames, has an audio stream)."""
+    with av.open(path) as container:
+        return sum(1 for _ in container.decode(video=0)), bool(container.streams.audio)
+
+
+def video_path(value: object) -> str:
+    """gradio_client returns a Video output as a path, or as {"video": path, "subtitles": ...}."""
+    return value["video"] if isinstance(value, dict) else str(value)
+
+
+def fps_of(readout: str) -> float:
+    match = re.search(r"([0-9.]+) fps", readout)
+    assert match, f"no fps in the readout {readout!r}"
+    return float(match.group(1))
+
+
+@pytest.fixture(scope="module")
+def client(app_server: str, tmp_path_factory: pytest.TempPathFactory):
+    from gradio_client import Client
+
+    return Client(
+        app_server, verbose=False, analytics_enabled=False, download_files=str(tmp_path_factory.mktemp("downloads"))
+    )
+
+
+def test_compare_returns_two_videos_with_the_inputs_frames(client, make_video, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    clip = make_video(tmp_path / "clip.mp4", frames=16, width=192, height=108, fps=12)
+    frames, _ = count_frames(str(clip))
+    # the four inputs alone: everything else has a default
+    result = client.predict(handle_file(clip), handle_file(MEDIA / "starry_night.jpg"), *VARIANTS, api_name="/compare")
+    video_a, video_b, fps_a, fps_b, metrics = result[:5]
+    for value, readout in ((video_a, fps_a), (video_b, fps_b)):
+        assert count_frames(video_path(value)) == (frames, True)
+        assert fps_of(readout) > 0
+    rows = metrics["data"]
+    assert [row[0] for row in rows] == list(VARIANTS)
+    for row in rows:
+        temporal_error, ssim, warping_error = row[1:4]
+        assert temporal_error >= 0 and warping_error >= 0 and -1 <= ssim <= 1
+
+
+def _error_of(client, *inputs) -> str:
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as info:
+        client.predict(*inputs, api_name="/compare")
+    message = str(info.value)
+    assert message and "\n" not in message and "Traceback" not in message
+    assert "/tmp/" not in message  # server paths are cut down to file names
+    return message
+
+
+def test_bad_uploads_get_readable_errors_and_the_server_keeps_serving(
+    client, make_video, tmp_path: Path, app_tmp: Path
+) -> None:
+    from gradio_client import handle_file
+
+    style = handle_file(MEDIA / "wave.jpg")
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4096))
+    not_an_image = tmp_path / "style.jpg"
+    not_an_image.write_text("this is not a picture")
+    clip = make_video(tmp_path / "clip.mp4", frames=6)
+    no_frames = tmp_path / "no_frames.mp4"  # a video stream without a single frame, next to real audio
+    with av.open(str(no_frames), "w") as out:
+        video = out.add_stream("libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 64, 48, "yuv420p"
+        audio = out.add_stream("aac", rate=16000, layout="mono")
+        silence = av.AudioFrame.from_ndarray(np.zeros((1, 4096), np.float32), format="fltp", layout="mono")
+        silence.sample_rate, silence.pts = 16000, 0
+        out.mux(audio.encode(silence))
+        out.mux(audio.encode(None))
+
+    _error_of(client, handle_file(corrupt), style, *VARIANTS)
+    _error_of(client, handle_file(no_frames), style, *VARIANTS)
+    _error_of(client, handle_file(MEDIA / "wave.jpg"), style, *VARIANTS)  # an image is not a video
+    _error_of(client, handle_file(clip), handle_file(not_an_image), *VARIANTS)
+    assert "unknown variant" in _error_of(client, handle_file(clip), style, "no such variant", VARIANTS[1])
+
+    # the next request succeeds, with every control set: a style in an odd image mode (16-bit grayscale)
+    # interpolated with a second one, alpha, preserved colours and a processing size
+    odd = tmp_path / "gray16.png"
+    gray = np.asarray(Image.open(MEDIA / "wave.jpg").convert("L"), dtype=np.uint16) * 257
+    Image.fromarray(gray).save(odd)
+    clip = make_video(tmp_path / "clip160.mp4", frames=6, width=160, height=96)
+    result = client.predict(
+        handle_file(clip),
+        handle_file(odd),
+        *VARIANTS,
+        0.8,
+        True,
+        64,
+        handle_file(MEDIA / "starry_night.jpg"),
+        0.5,
+        api_name="/compare",
+    )
+    for value in result[:2]:
+        assert count_frames(video_path(value))[0] == 6
+        with av.open(video_path(value)) as container:
+            stream = container.streams.video[0]
+            assert (stream.width, stream.height) == fit_size(160, 96, 64, even=True)
+    # each run's working files are gone once it has ended, failed runs included
+    assert not list(app_tmp.glob("vst-app-*"))

@@ -1,0 +1,77 @@
+"""The web demo in a real browser: Debian's chromium, driven by Playwright (no browser is downloaded).
+
+tests/run.sh installs chromium with apt and playwright with pip; this test installs nothing itself.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_app import MEDIA, fps_of
+
+CHROMIUM = shutil.which("chromium")
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    # the camera tab: a synthetic camera, and no permission prompt
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="no `chromium` on PATH (tests/run.sh installs Debian's chromium)"),
+]
+
+
+@pytest.fixture
+def page(app_server: str) -> Iterator:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.goto(app_server)
+            page.locator("#run").wait_for(timeout=60_000)
+            yield page
+        finally:
+            browser.close()
+
+
+def test_upload_compare_and_screenshot(page, make_video, tmp_path: Path) -> None:
+    clip = make_video(tmp_path / "clip.mp4", frames=24, width=160, height=96, fps=12)
+    page.locator("#video-in input[type=file]").set_input_files(str(clip))
+    page.locator("#style-in input[type=file]").set_input_files(str(MEDIA / "starry_night.jpg"))
+    page.locator("#video-in video").wait_for(timeout=30_000)
+    page.locator("#style-in img").wait_for(timeout=30_000)
+    page.locator("#run").click()
+
+    # stylized frames and fps readouts appear while it runs, then both videos
+    page.locator("#live-a img").wait_for(timeout=180_000)
+    for slot in "ab":
+        page.locator(f"#video-{slot} video").wait_for(timeout=300_000)
+        readout = page.locator(f"#fps-{slot}").inner_text()
+        assert "24/24 frames" in readout and fps_of(readout) > 0
+    assert "Blender Foundation" in page.locator("#attribution").inner_text()
+
+    shot = tmp_path / "app.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+
+
+def test_camera_filter_streams_stylized_frames(page, tmp_path: Path) -> None:
+    page.get_by_role("tab", name="Camera filter").click()
+    page.locator("#cam-in").get_by_text("Click to Access Webcam").click()
+    page.locator("#cam-in").get_by_role("button", name="capture photo").click()  # starts the stream
+    page.locator("#cam-out img").wait_for(timeout=180_000)
+    page.locator("#cam-fps").get_by_text("fps").wait_for(timeout=60_000)
+    assert fps_of(page.locator("#cam-fps").inner_text()) > 0
+    page.screenshot(path=str(tmp_path / "camera.png"))

@@ -1,0 +1,304 @@
+"""`vst stylize` and `vst import-adain` end to end: real files, real codecs, random weights.
+
+Every bad input must end in one `vst: error: ...` line on stderr and exit code 2,
+never a traceback, and never leave a file under the output name.
+"""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import cli
+from vst_core import images
+from vst_core.images import load_image
+from vst_core.video import probe
+
+VARIANTS = Path(cli.__file__).parent / "zoo" / "weights"
+
+
+def stylize(*args: str | Path, checkpoint: Path | None = None) -> int:
+    """`vst stylize ARGS` in-process; the small test styles keep their size unless the test says otherwise."""
+    argv = ["stylize", *map(str, args), "--device", "cpu"]
+    argv += [] if "--style-size" in argv else ["--style-size", "0"]
+    return cli.main(argv + (["--checkpoint", str(checkpoint)] if checkpoint else []))
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert "Traceback" not in err
+    assert len(lines) == 1 and lines[0].startswith("vst: error: "), err
+    return lines[0]
+
+
+def _gradient(h: int, w: int) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([x * 255 // max(w - 1, 1), y * 255 // max(h - 1, 1), (x + y) * 4 % 256], -1).astype(np.uint8)
+
+
+def _huge_png(path: Path, width: int, height: int) -> Path:
+    """A PNG whose header claims width x height (the pixel data is not there): refused before decoding."""
+    Image.new("L", (1, 1)).save(path)
+    data = bytearray(path.read_bytes())
+    ihdr = struct.pack(">II", width, height) + bytes(data[24:29])
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    path.write_bytes(bytes(data))
+    return path
+
+
+# ---------------------------------------------------------------- what works
+
+
+def test_stylize_video_end_to_end(tiny_video, style_image, random_checkpoint, tmp_path, capsys):
+    out = tmp_path / "out.mp4"
+    assert stylize(tiny_video, "--style", style_image, "-o", out, checkpoint=random_checkpoint) == 0
+    captured = capsys.readouterr()
+    assert "fps=" in captured.err  # the progress bar shows the rate
+    assert f"wrote {out}" in captured.out
+    info = probe(out)
+    assert (info.width, info.height, info.fps, info.frames, info.has_audio) == (64, 48, 24, 12, True)
+
+
+def test_stylize_video_options(tiny_video, style_image, random_checkpoint, tmp_path):
+    out = tmp_path / "out.mp4"
+    args = [tiny_video, "--style", style_image, "--style", style_image, "--style-weights", "1,3", "--alpha", "0.5"]
+    args += ["--preserve-color", "--size", "32", "--style-size", "0", "--max-frames", "5", "--precision", "fp32"]
+    assert stylize(*args, "-o", out, checkpoint=random_checkpoint) == 0
+    info = probe(out)
+    assert (info.width, info.height, info.frames) == (42, 32, 5)
+
+
+def test_stylize_image_keeps_size(style_image, random_checkpoint, tmp_path):
+    Image.fromarray(_gradient(37, 53)).save(tmp_path / "in.png")
+    for suffix in (".png", ".jpg"):
+        out = tmp_path / f"out{suffix}"
+        assert stylize(tmp_path / "in.png", "--style", style_image, "-o", out, checkpoint=random_checkpoint) == 0
+        with Image.open(out) as result:
+            assert result.size == (53, 37) and result.mode == "RGB"
+            assert result.format == ("PNG" if suffix == ".png" else "JPEG")
+
+
+@pytest.mark.skipif(not (VARIANTS / "noise-resilient" / "model.safetensors").is_file(), reason="no embedded weights")
+def test_default_variant_is_noise_resilient(style_image, tmp_path, capsys):
+    Image.fromarray(_gradient(24, 32)).save(tmp_path / "in.png")
+    assert stylize(tmp_path / "in.png", "--style", style_image, "-o", tmp_path / "out.png") == 0
+
+
+def _write_mode(path: Path, mode: str) -> Path:
+    rgb = Image.fromarray(_gradient(24, 32))
+    if mode == "I;16":
+        Image.fromarray(np.asarray(rgb.convert("L"), np.uint16) * 257).save(path)
+    elif mode == "RGB;16":  # 16-bit RGB PNG, which Pillow reads reduced to 8 bits
+        cv2.imwrite(str(path), np.asarray(rgb, np.uint16)[..., ::-1] * 257)
+    elif mode == "P+transparency":
+        rgb.convert("P").save(path, transparency=0)
+    else:
+        rgb.convert(mode).save(path)
+    return path
+
+
+MODES = ["RGBA", "LA", "L", "1", "I;16", "RGB;16", "P", "P+transparency", "CMYK"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_unusual_image_modes_work_as_content_and_style(mode, random_checkpoint, tmp_path):
+    suffix = ".jpg" if mode == "CMYK" else ".png"
+    image = _write_mode(tmp_path / f"image{suffix}", mode)
+    out = tmp_path / "out.png"
+    assert stylize(image, "--style", image, "--style-size", "0", "-o", out, checkpoint=random_checkpoint) == 0
+    with Image.open(out) as result:
+        assert result.size == (32, 24) and result.mode == "RGB"
+
+
+def test_load_image_reads_modes_faithfully(tmp_path):
+    expected = torch.from_numpy(_gradient(24, 32)).permute(2, 0, 1)[None].float() / 255
+    sixteen = load_image(_write_mode(tmp_path / "g16.png", "I;16"))
+    eight = load_image(_write_mode(tmp_path / "g8.png", "L"))
+    assert sixteen.shape == (1, 3, 24, 32) and sixteen.mean() < 0.9  # not clipped to white by an 8-bit conversion
+    torch.testing.assert_close(sixteen, eight, atol=1e-6, rtol=0)
+    transparent = tmp_path / "clear.png"
+    Image.new("RGBA", (8, 8), (0, 0, 0, 0)).save(transparent)
+    assert load_image(transparent).min() == 1.0  # transparency shows as white, as in a viewer
+    torch.testing.assert_close(load_image(_write_mode(tmp_path / "rgb16.png", "RGB;16")), expected, atol=1e-6, rtol=0)
+
+
+def test_huge_image_is_downscaled_with_a_notice(style_image, random_checkpoint, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(images, "MAX_PIXELS", 40 * 30)
+    Image.fromarray(_gradient(60, 80)).save(tmp_path / "big.png")
+    out = tmp_path / "out.png"
+    assert stylize(tmp_path / "big.png", "--style", style_image, "-o", out, checkpoint=random_checkpoint) == 0
+    assert "downscaled to 40x30" in capsys.readouterr().err
+    with Image.open(out) as result:
+        assert result.size == (40, 30)
+
+
+def test_huge_video_is_downscaled_with_a_notice(tiny_video, style_image, random_checkpoint, tmp_path, capsys,
+                                                monkeypatch):  # fmt: skip
+    monkeypatch.setattr(images, "MAX_PIXELS", 32 * 24)
+    out = tmp_path / "out.mp4"
+    args = [tiny_video, "--style", style_image, "--max-frames", "2", "-o", out]
+    assert stylize(*args, checkpoint=random_checkpoint) == 0
+    assert "downscaled to 32x24" in capsys.readouterr().err
+    assert (probe(out).width, probe(out).height) == (32, 24)
+
+
+# ---------------------------------------------------------------- what fails, with one line
+
+
+def _bad_inputs(tmp: Path, make_video) -> dict[str, tuple[Path, str]]:
+    text = tmp / "notes.mp4"
+    text.write_text("this is a text file\n" * 50)
+    empty_video, empty_image = tmp / "empty.mp4", tmp / "empty.png"
+    empty_video.touch()
+    empty_image.touch()
+    corrupt_video, corrupt_image = tmp / "corrupt.mp4", tmp / "corrupt.png"
+    corrupt_video.write_bytes(np.random.default_rng(0).integers(0, 256, 50_000, dtype=np.uint8).tobytes())
+    corrupt_image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    truncated = tmp / "truncated.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(truncated)
+    truncated.write_bytes(truncated.read_bytes()[:6000])
+    return {
+        "missing video": (tmp / "nope.mp4", "not found"),
+        "missing image": (tmp / "nope.png", "not found"),
+        "empty video": (empty_video, "is empty"),
+        "empty image": (empty_image, "is empty"),
+        "corrupt video": (corrupt_video, "not a video"),
+        "corrupt image": (corrupt_image, "not an image"),
+        "truncated image": (truncated, "damaged or truncated"),
+        "text named .mp4": (text, "not a video"),
+        "zero-frame video": (make_video(tmp / "zero.mp4", frames=0, audio=None), "no video"),
+        "directory": (tmp, "not a file"),
+        "over the pixel limit": (_huge_png(tmp / "huge.png", 9000, 9000), "refusing"),
+        "a decompression bomb": (_huge_png(tmp / "bomb.png", 30000, 30000), "refusing"),
+    }
+
+
+BAD_INPUTS = [
+    "missing video",
+    "missing image",
+    "empty video",
+    "empty image",
+    "corrupt video",
+    "corrupt image",
+    "truncated image",
+    "text named .mp4",
+    "zero-frame video",
+    "directory",
+    "over the pixel limit",
+    "a decompression bomb",
+]
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+def test_bad_content_gives_one_line(case, make_video, style_image, random_checkpoint, tmp_path, capsys):
+    path, message = _bad_inputs(tmp_path, make_video)[case]
+    out = tmp_path / ("out.png" if path.suffix == ".png" else "out.mp4")
+    assert stylize(path, "--style", style_image, "-o", out, checkpoint=random_checkpoint) == 2
+    assert message in one_error_line(capsys)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("case", ["missing image", "empty image", "corrupt image", "text named .mp4", "directory"])
+def test_bad_style_gives_one_line(case, make_video, tiny_video, random_checkpoint, tmp_path, capsys):
+    path, _ = _bad_inputs(tmp_path, make_video)[case]
+    out = tmp_path / "out.mp4"
+    assert stylize(tiny_video, "--style", path, "-o", out, checkpoint=random_checkpoint) == 2
+    assert str(path) in one_error_line(capsys)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["-o", "{tmp}/out.avi"], "must be an .mp4"),
+        (["-o", "{tmp}/out.png"], "must be an .mp4"),
+        (["-o", "{tmp}/out.mp4", "--style-weights", "1,2"], "2 weights for 1 styles"),
+        (["-o", "{tmp}/out.mp4", "--precision", "fp16", "--device", "cpu"], "fp16"),
+        (["-o", "{tmp}/out.mp4", "--variant", "no-such-variant"], "no-such-variant"),
+    ],
+)
+def test_bad_options_give_one_line(extra, message, tiny_video, style_image, tmp_path, capsys):
+    argv = ["stylize", str(tiny_video), "--style", str(style_image), *(a.format(tmp=tmp_path) for a in extra)]
+    assert cli.main(argv) == 2
+    assert message in one_error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_without_cuda_gives_one_line(tiny_video, style_image, random_checkpoint, tmp_path, capsys):
+    argv = ["stylize", str(tiny_video), "--style", str(style_image), "--checkpoint", str(random_checkpoint)]
+    assert cli.main([*argv, "--device", "cuda", "-o", str(tmp_path / "out.mp4")]) == 2
+    assert "CUDA" in one_error_line(capsys)
+
+
+def test_output_never_overwrites_input(style_image, random_checkpoint, tmp_path, capsys):
+    Image.fromarray(_gradient(24, 32)).save(tmp_path / "in.png")
+    path = tmp_path / "in.png"
+    assert stylize(path, "--style", style_image, "-o", path, checkpoint=random_checkpoint) == 2
+    assert "overwrite the input" in one_error_line(capsys)
+
+
+def _vst() -> list[str]:
+    script = shutil.which("vst", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "cli"]
+
+
+@pytest.mark.parametrize("case", ["text named .mp4"])
+def test_real_process_prints_one_line_and_no_traceback(case, make_video, style_image, random_checkpoint, tmp_path):
+    path, message = _bad_inputs(tmp_path, make_video)[case]
+    out = tmp_path / ("out.png" if path.suffix == ".png" else "out.mp4")
+    args = ["stylize", str(path), "--style", str(style_image), "--checkpoint", str(random_checkpoint), "-o", str(out)]
+    proc = subprocess.run(_vst() + args, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("vst: error: ") and message in lines[0]
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------- import-adain, with bad files
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+def test_import_adain_refuses_pickled_code_without_running_it(tmp_path, capsys):
+    marker = tmp_path / "pwned"
+    exploit = _Exploit()
+    exploit.marker = str(marker)
+    evil = tmp_path / "vgg_normalised.pth"
+    with evil.open("wb") as f:
+        pickle.dump({"0.weight": exploit}, f)
+    argv = ["import-adain", "--vgg", str(evil), "--decoder", str(evil), "-o", str(tmp_path / "out")]
+    assert cli.main(argv) == 2
+    assert "refusing" in one_error_line(capsys)
+    assert not marker.exists() and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("case", ["missing", "text", "wrong layout"])
+def test_import_adain_bad_files_give_one_line(case, tmp_path, capsys):
+    good = tmp_path / "decoder.pth"
+    torch.save({"0.weight": torch.zeros(3)}, good)
+    path = {"missing": tmp_path / "nope.pth", "text": tmp_path / "notes.pth", "wrong layout": good}[case]
+    if case == "text":
+        path.write_text("hello\n")
+    argv = ["import-adain", "--vgg", str(path), "--decoder", str(good), "-o", str(tmp_path / "out")]
+    assert cli.main(argv) == 2
+    line = one_error_line(capsys)
+    assert {"missing": "not found", "text": "not a readable", "wrong layout": "reference AdaIN layout"}[case] in line
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,45 @@
+"""Export a training run as a release checkpoint: fp16 weights, config and model card, nothing else.
+
+    python -m training.export runs/noise-resilient zoo/weights/noise-resilient --name noise-resilient \
+        --metrics benchmarks/results/quality.json
+
+fp16 halves the size (a few MB) at no visible cost: the engine computes in bf16/fp16
+or upcasts to fp32 on load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import torch
+
+from vst_core import load_checkpoint, load_encoder, save_checkpoint
+
+from .model_card import write_model_card
+
+
+def export(run: Path, dest: Path, name: str, metrics: dict | None = None) -> Path:
+    decoder, _, config = load_checkpoint(run)
+    config = {k: v for k, v in config.items() if k not in ("architecture", "encoder")}
+    config.update(name=name, metrics=metrics or config.get("metrics"))
+    _, identity = load_encoder(config["training"]["encoder"])
+    save_checkpoint(dest, decoder, identity, config, dtype=torch.float16)
+    write_model_card(dest, json.loads((dest / "config.json").read_text()))
+    return dest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("run", type=Path, help="training output folder")
+    parser.add_argument("dest", type=Path, help="release folder to write")
+    parser.add_argument("--name", required=True)
+    parser.add_argument("--metrics", type=Path, help="JSON file: {variant name: {metric: value}}")
+    args = parser.parse_args()
+    metrics = json.loads(args.metrics.read_text()).get(args.name) if args.metrics else None
+    print(export(args.run, args.dest, args.name, metrics))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""Optical flow: Middlebury `.flo` files, backward warping, OpenCV estimation and occlusion masks.
+
+Conventions, the same everywhere in vst: frames are [H, W, C] arrays; a flow
+`w` from frame A to frame B is a float32 [H, W, 2] array of (dx, dy) in pixels,
+defined on A's pixel grid, so that A(p) ~ B(p + w(p)) (MPI-Sintel's
+`flow/frame_N.flo` is the flow from frame N to N+1). Warping B with `w`
+therefore brings B onto A's grid; a mask `valid` on A's grid says where that
+is trustworthy (not occluded, not at a motion boundary, inside the frame).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Literal
+
+import cv2
+import numpy as np
+
+from .errors import VstError
+
+FLO_MAGIC = 202021.25
+FlowMethod = Literal["dis", "farneback"]
+
+
+class FlowError(VstError):
+    """A flow file that cannot be read, or flow that does not fit its frames."""
+
+
+def read_flo(path: str | os.PathLike) -> np.ndarray:
+    """Read a Middlebury `.flo` file (float32 magic 202021.25, int32 width, int32 height, then (u, v) rows)."""
+    try:
+        raw = np.fromfile(path, dtype=np.uint8)
+    except OSError as e:
+        raise FlowError(f"cannot read flow file {path}: {e.strerror}") from e
+    if raw.size < 12 or np.frombuffer(raw[:4].tobytes(), "<f4")[0] != FLO_MAGIC:
+        raise FlowError(f"{path} is not a .flo file (its magic number is not 202021.25)")
+    width, height = (int(v) for v in np.frombuffer(raw[4:12].tobytes(), "<i4"))
+    if width <= 0 or height <= 0 or raw.size != 12 + 8 * width * height:
+        raise FlowError(f"{path} is truncated or corrupt: header says {width}x{height}, file has {raw.size} bytes")
+    return np.frombuffer(raw[12:].tobytes(), "<f4").reshape(height, width, 2).astype(np.float32)
+
+
+def write_flo(path: str | os.PathLike, flow: np.ndarray) -> None:
+    """Write a flow field [H, W, 2] as a Middlebury `.flo` file (the inverse of `read_flo`)."""
+    if flow.ndim != 3 or flow.shape[2] != 2:
+        raise FlowError(f"a flow field has shape [H, W, 2], got {list(flow.shape)}")
+    height, width = flow.shape[:2]
+    with open(path, "wb") as f:
+        f.write(np.array([FLO_MAGIC], "<f4").tobytes())
+        f.write(np.array([width, height], "<i4").tobytes())
+        f.write(np.ascontiguousarray(flow, "<f4").tobytes())
+
+
+def _sample_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    h, w = flow.shape[:2]
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return xs + flow[..., 0], ys + flow[..., 1]
+
+
+def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    """Backward-warp `image` (frame B, [H, W] or [H, W, C]) onto frame A's grid with the flow A->B.
+
+    Bilinear; samples that fall outside B repeat its border (`inside` tells which).
+    Returns float32.
+    """
+    if image.shape[:2] != flow.shape[:2]:
+        raise FlowError(f"flow is {flow.shape[1]}x{flow.shape[0]} but the image is {image.shape[1]}x{image.shape[0]}")
+    map_x, map_y = _sample_grid(flow)
+    src = image.astype(np.float32)
+    if src.ndim == 3 and src.shape[2] > 4:  # cv2.remap handles at most 4 channels
+        return np.stack([warp(src[..., c], flow) for c in range(src.shape[2])], axis=-1)
+    out = cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(src.shape)
+
+
+def inside(flow: np.ndarray) -> np.ndarray:
+    """True where p + w(p) lands inside the frame (a sample there is interpolated, not invented)."""
+    h, w = flow.shape[:2]
+    map_x, map_y = _sample_grid(flow)
+    return (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
+
+
+def _gray(frame: np.ndarray) -> np.ndarray:
+    if frame.ndim == 2:
+        return np.ascontiguousarray(frame, np.uint8)
+    return cv2.cvtColor(np.ascontiguousarray(frame, np.uint8), cv2.COLOR_RGB2GRAY)
+
+
+def estimate_flow(frame_a: np.ndarray, frame_b: np.ndarray, method: FlowMethod = "dis") -> np.ndarray:
+    """Dense flow from frame A to frame B (uint8 RGB [H, W, 3]), on A's grid.
+
+    DIS (Kroeger et al. 2016, OpenCV's MEDIUM preset) is the default: fast on a
+    CPU and accurate enough for masks that the consistency check then prunes;
+    Farneback is the classic alternative.
+    """
+    if frame_a.shape != frame_b.shape:
+        raise FlowError(f"frames differ in size: {frame_a.shape} and {frame_b.shape}")
+    a, b = _gray(frame_a), _gray(frame_b)
+    if method == "dis":
+        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        flow = dis.calc(a, b, None)
+    elif method == "farneback":
+        flow = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 4, 15, 3, 5, 1.2, 0)
+    else:
+        raise ValueError(f"unknown flow method {method!r}; choose dis or farneback")
+    return flow.astype(np.float32)
+
+
+def consistency_mask(flow: np.ndarray, reverse: np.ndarray) -> np.ndarray:
+    """Where the flow A->B can be trusted, on A's grid (Sundaram et al. 2010, as used by Ruder et al. 2016).
+
+    `reverse` is the flow B->A. A pixel is rejected when
+    - forward-backward inconsistent: |w + w^|^2 > 0.01 (|w|^2 + |w^|^2) + 0.5, with w^ = reverse sampled at p + w(p)
+      (the pixel is occluded in B, or one of the flows is wrong there);
+    - on a motion boundary: |grad u|^2 + |grad v|^2 > 0.01 |w|^2 + 0.002;
+    - or its target p + w(p) is outside B.
+    """
+    if flow.shape != reverse.shape:
+        raise FlowError(f"forward and reverse flow differ in size: {flow.shape} and {reverse.shape}")
+    back = warp(reverse, flow)
+    w2 = (flow**2).sum(-1)
+    consistent = ((flow + back) ** 2).sum(-1) <= 0.01 * (w2 + (back**2).sum(-1)) + 0.5
+    du_y, du_x = np.gradient(flow[..., 0])
+    dv_y, dv_x = np.gradient(flow[..., 1])
+    smooth = du_x**2 + du_y**2 + dv_x**2 + dv_y**2 <= 0.01 * w2 + 0.002
+    return consistent & smooth & inside(flow)
+
+
+def flow_and_mask(
+    frame_a: np.ndarray, frame_b: np.ndarray, method: FlowMethod = "dis"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Estimated flow A->B and its validity mask on A's grid: both directions, then `consistency_mask`."""
+    forward = estimate_flow(frame_a, frame_b, method)
+    return forward, consistency_mask(forward, estimate_flow(frame_b, frame_a, method))
+
+
+def resize_flow(flow: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resample a flow field to another frame size, scaling the vectors with it."""
+    h, w = flow.shape[:2]
+    out = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR)
+    return out * np.array([width / w, height / h], np.float32)
+
+
+def resize_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resample a validity mask conservatively: a pixel stays valid only if everything it covers was valid."""
+    area = cv2.resize(mask.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
+    return area >= 1.0 - 1e-6

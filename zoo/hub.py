@@ -1,0 +1,164 @@
+"""Checkpoints on the Hugging Face Hub: `hf://ORG/NAME[@REV]` references, pull into the HF cache, push a folder.
+
+Only checkpoint files ever travel (`CHECKPOINT_FILES`): a pull never fetches a
+pickle or a training leftover, and a push never uploads one. Downloads go through
+huggingface_hub's cache, so `HF_HOME`, `HF_HUB_CACHE`, `HF_ENDPOINT` and
+`HF_HUB_OFFLINE` work as they do for every other Hub client.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from huggingface_hub import HfApi, is_offline_mode, snapshot_download
+from huggingface_hub import constants as hf_constants
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    HfHubHTTPError,
+    OfflineModeIsEnabled,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+from huggingface_hub.utils import httpx
+
+from vst_core import VstError
+from vst_core.checkpoint import (
+    CONFIG_FILE,
+    ENCODER_FILE,
+    MODEL_FILE,
+    PICKLE_SUFFIXES,
+    CheckpointError,
+    load_checkpoint,
+)
+
+from .errors import ZooError
+
+SCHEME = "hf://"
+CARD_FILE = "README.md"
+CHECKPOINT_FILES = (MODEL_FILE, CONFIG_FILE, ENCODER_FILE, CARD_FILE)
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+
+
+@dataclass(frozen=True)
+class HubRef:
+    """A model repo on the Hub and the revision to use; no revision means `main`, which may move."""
+
+    repo_id: str
+    revision: str | None = None
+
+    @classmethod
+    def parse(cls, ref: str) -> HubRef:
+        if not ref.startswith(SCHEME):
+            raise ZooError(f"not a Hub reference: {ref!r} (expected hf://ORG/NAME or hf://ORG/NAME@REVISION)")
+        repo_id, _, revision = ref[len(SCHEME) :].partition("@")
+        if not _REPO_ID.fullmatch(repo_id) or repo_id.endswith((".git", "-", ".")) or ".." in repo_id:
+            raise ZooError(f"{ref!r} does not name a Hub repo: expected hf://ORG/NAME[@REVISION]")
+        if "@" in ref[len(SCHEME) :] and not revision.strip():
+            raise ZooError(f"{ref!r} has an empty revision after '@'")
+        return cls(repo_id, revision or None)
+
+    @property
+    def pinned(self) -> bool:
+        """Whether the reference names a commit, so that it always means the same weights."""
+        return self.revision is not None and _COMMIT.fullmatch(self.revision) is not None
+
+    def __str__(self) -> str:
+        return f"{SCHEME}{self.repo_id}" + (f"@{self.revision}" if self.revision else "")
+
+
+def is_hub_ref(ref: str) -> bool:
+    return ref.startswith(SCHEME)
+
+
+def cached_folder(ref: HubRef, files: tuple[str, ...] = CHECKPOINT_FILES) -> Path | None:
+    """The cached snapshot folder, if it holds every one of `files` that the repo has; never touches the network."""
+    try:
+        folder = snapshot_download(
+            ref.repo_id, revision=ref.revision, allow_patterns=list(files), local_files_only=True
+        )
+    except (EntryNotFoundError, OSError, ValueError):
+        return None
+    return Path(folder)
+
+
+def download(ref: HubRef, files: tuple[str, ...] = CHECKPOINT_FILES) -> Path:
+    """Fetch `files` (those of them the repo has) into the HF cache and return the snapshot folder.
+
+    Anything already cached is reused, and offline the cache is all there is.
+    """
+    try:
+        return Path(snapshot_download(ref.repo_id, revision=ref.revision, allow_patterns=list(files)))
+    except RevisionNotFoundError:
+        raise ZooError(f"{ref}: the repo {ref.repo_id} has no revision {ref.revision!r}") from None
+    except RepositoryNotFoundError:
+        raise ZooError(
+            f"{ref}: no such model repo on {hf_constants.ENDPOINT} "
+            "(for a private or gated repo, log in with `hf auth login` or set HF_TOKEN)"
+        ) from None
+    except (EntryNotFoundError, OfflineModeIsEnabled, httpx.TransportError) as e:
+        # Not cached, and the network is off limits or out of reach.
+        why = "HF_HUB_OFFLINE is set" if is_offline_mode() else f"the Hub ({hf_constants.ENDPOINT}) cannot be reached"
+        raise ZooError(
+            f"{ref} is not in the local cache and {why}: run `vst zoo pull {ref}` while online, "
+            "or pass --checkpoint DIR"
+        ) from e
+    except HfHubHTTPError as e:
+        raise ZooError(f"{ref}: download failed: {str(e).splitlines()[0]}") from None
+
+
+def verify(folder: Path, label: str | None = None) -> None:
+    """Check a checkpoint folder as loading does (safetensors only, decoder layout, encoder sha256), before any use.
+
+    `label` names the folder in messages (an `hf://` reference rather than a cache path).
+    """
+    if not (folder / MODEL_FILE).is_file():
+        pickles = sorted(p.name for p in folder.glob("*") if p.suffix.lower() in PICKLE_SUFFIXES)
+        found = f" (it holds {', '.join(pickles)})" if pickles else ""
+        raise CheckpointError(
+            f"{label or folder} has no {MODEL_FILE}{found}; vst loads safetensors only, never pickled weights"
+        )
+    try:
+        load_checkpoint(folder)
+    except VstError as e:
+        raise type(e)(f"{label}: {e}" if label else str(e)) from None
+
+
+def push_files(folder: Path) -> list[str]:
+    """The files of a checkpoint folder that a push uploads: the checkpoint and its card, no training leftovers."""
+    return [name for name in CHECKPOINT_FILES if (folder / name).is_file()]
+
+
+def push(folder: str | Path, repo_id: str, *, private: bool = False, revision: str | None = None) -> tuple[str, str]:
+    """Verify a checkpoint folder, create the repo (and branch) and upload it; returns (commit url, commit sha)."""
+    root = Path(folder)
+    ref = HubRef.parse(f"{SCHEME}{repo_id}")
+    load_checkpoint(root)  # refuses pickles, wrong layouts and foreign encoders before anything leaves the machine
+    if not (root / CARD_FILE).is_file():
+        raise ZooError(
+            f"{root} has no {CARD_FILE} model card; `vst train` writes one, or add one that says "
+            "what data and budget the checkpoint had"
+        )
+    files = push_files(root)
+    api = HfApi()
+    try:
+        api.create_repo(ref.repo_id, private=private or None, exist_ok=True)  # None: the owner's default
+        if revision:
+            api.create_branch(ref.repo_id, branch=revision, exist_ok=True)
+        info = api.upload_folder(
+            repo_id=ref.repo_id,
+            folder_path=root,
+            revision=revision,
+            allow_patterns=files,
+            commit_message=f"Upload vst checkpoint ({', '.join(files)})",
+        )
+    except HfHubHTTPError as e:
+        hint = " (log in with `hf auth login` or set HF_TOKEN)" if e.response.status_code in (401, 403) else ""
+        raise ZooError(f"push to {ref.repo_id} failed: {str(e).splitlines()[0]}{hint}") from None
+    except (OfflineModeIsEnabled, httpx.TransportError) as e:
+        raise ZooError(
+            f"push to {ref.repo_id} failed: the Hub ({hf_constants.ENDPOINT}) cannot be reached: {e}"
+        ) from None
+    return info.commit_url, info.oid
