@@ -85,7 +85,7 @@ def main() -> None:
     results = {}
     for name in args.variants:
         results[name], sheet = measure(name, contents, styles, args.size, args.style_size)
-        sheet.save(args.out / f"contact_sheet_{name}.jpg", quality=85)
+        sheet.save(args.out / f"contact_sheet_{Path(name).name}.jpg", quality=85)
     base = results.get("baseline")
     lines = [
         f"`{' '.join(['python', *sys.argv])}` — {len(contents)} contents x {len(styles)} styles at {args.size} px, "

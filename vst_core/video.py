@@ -176,7 +176,9 @@ class VideoWriter:
         self.frames = 0
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self._out: Any = None
-        self._audio_in: Any = None
+        self._audio_in: Any = None  # the source container while its audio is being muxed
+        self._copy_audio = True
+        self._pending: Any = None  # the first audio packet past the video written so far
 
     def __enter__(self) -> VideoWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,17 +212,13 @@ class VideoWriter:
             self._audio = self._out.add_stream("aac", rate=in_stream.rate)
             self._audio.layout = in_stream.layout
         self._audio_packets = container.demux(in_stream)
-        self._pending: Any = None
 
     def _mux_audio(self, until: float) -> None:
         """Mux the source's audio packets that start before `until` seconds, keeping the file interleaved."""
         while self._audio_in is not None:
             packet, self._pending = self._pending or next(self._audio_packets, None), None
             if packet is None:
-                self._audio_in.close()
-                self._audio_in = None
-                if not self._copy_audio:
-                    self._out.mux(self._audio.encode(None))
+                self._finish_audio()
                 return
             if packet.dts is None or packet.pts is None:
                 continue
@@ -258,7 +256,7 @@ class VideoWriter:
         try:
             self._out.mux(self._video.encode(None))
             self._mux_audio(self.frames / self.fps)
-            self._close_inputs()
+            self._finish_audio()
             self._out.close()
             os.replace(self._tmp, self.path)
         except BaseException as e:
@@ -266,6 +264,13 @@ class VideoWriter:
             if isinstance(e, av.FFmpegError | OSError):
                 raise VideoError(f"cannot write {self.path}: {e}") from None
             raise
+
+    def _finish_audio(self) -> None:
+        """Flush the AAC encoder when re-encoding, and close the audio source."""
+        if self._audio_in is not None:
+            if not self._copy_audio:
+                self._out.mux(self._audio.encode(None))
+            self._close_inputs()
 
     def _close_inputs(self) -> None:
         if self._audio_in is not None:
