@@ -81,7 +81,7 @@ class OpticalFlowStylizer:
         self.first_init = first_init
         self.flow_method = flow_method
         self.seed = seed
-        self.iterations_run: list[int] = []  # per frame of the last stream, for reports
+        self.evaluations: list[int] = []  # loss evaluations (VGG forward + backward) per frame of the last stream
 
     @classmethod
     def build(
@@ -154,13 +154,14 @@ class OpticalFlowStylizer:
         else:
             raise ValueError(f"optimizer must be lbfgs or adam, got {self.optimizer!r}")
 
-        latest = [float("nan")]
+        latest, evaluations = [float("nan")], [0]
 
         def closure() -> torch.Tensor:
             opt.zero_grad(set_to_none=True)
             loss = self._loss(x, content, style, style_weight, temporal)
             loss.backward()
             latest[0] = loss.item()
+            evaluations[0] += 1
             return loss
 
         done, last = 0, None
@@ -176,7 +177,7 @@ class OpticalFlowStylizer:
             if last is not None and abs(last - latest[0]) <= self.tolerance * abs(last):
                 break
             last = latest[0]
-        return x.detach().clamp_(0.0, 1.0), done
+        return x.detach().clamp_(0.0, 1.0), evaluations[0]
 
     def stream(
         self, frames: Iterable[np.ndarray], style: GramStyle, alpha: float = 1.0, keep_color: bool = False
@@ -184,7 +185,7 @@ class OpticalFlowStylizer:
         """Stylize uint8 [H, W, 3] frames in order; each starts from the previous output warped onto it."""
         if not 0.0 <= alpha <= 1.0:
             raise ValueError(f"alpha must be within [0, 1], got {alpha}")
-        self.iterations_run = []
+        self.evaluations = []
         generator = torch.Generator().manual_seed(self.seed)
         prev_in: np.ndarray | None = None
         prev_out: np.ndarray | None = None
@@ -206,7 +207,7 @@ class OpticalFlowStylizer:
                 init = warped
                 budget = self.iterations[1]
             x, used = self._optimize(init, content, style, self.style_weight * alpha, temporal, budget)
-            self.iterations_run.append(used)
+            self.evaluations.append(used)
             prev_in, prev_out = frame, x[0].permute(1, 2, 0).cpu().numpy()
             out = preserve_color(x, c).clamp_(0.0, 1.0) if keep_color else x
             yield to_uint8(out)
