@@ -25,7 +25,7 @@ def texture(height: int = 64, width: int = 80, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     small = rng.integers(0, 256, (height // 8 + 2, width // 8 + 2, 3), dtype=np.uint8)
     big = Image.fromarray(small).resize((width + 16, height + 16), Image.BICUBIC)
-    return np.asarray(big)
+    return np.array(big)
 
 
 def test_flo_roundtrip(tmp_path):

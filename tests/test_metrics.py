@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from test_flow import texture as flow_texture
 
 from vst_core import StyleStats, load_encoder, mean_std
 from vst_core.metrics import (
@@ -25,9 +25,7 @@ from vst_core.metrics import (
 
 
 def texture(height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    small = rng.integers(0, 256, (height // 8 + 2, width // 8 + 2, 3), dtype=np.uint8)
-    return np.array(Image.fromarray(small).resize((width + 16, height + 16), Image.BICUBIC))
+    return flow_texture(height, width, seed)
 
 
 def panning(n: int, height: int = 48, width: int = 64, step: int = 2) -> list[np.ndarray]:
