@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import VstError
+from .errors import VstError, require_file
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +77,7 @@ def fit_size(
 
 
 def _open(path: Path) -> Image.Image:
-    if not path.exists():
-        raise ImageError(f"image not found: {path}")
-    if not path.is_file():
-        raise ImageError(f"not a file: {path}")
-    if path.stat().st_size == 0:
-        raise ImageError(f"{path} is empty")
+    require_file(path, ImageError, "image")
     try:
         with warnings.catch_warnings():
             # The pixel limit is ours (MAX_INPUT_PIXELS), checked below with a clearer message.

@@ -25,7 +25,7 @@ import av
 import numpy as np
 from av.video.reformatter import Colorspace, Interpolation
 
-from .errors import VstError
+from .errors import VstError, require_file
 from .images import fit_size
 from .stylizer import VideoStylizer
 
@@ -63,12 +63,7 @@ class Progress:
 
 def _open_input(path: str | os.PathLike) -> Any:
     path = Path(path)
-    if not path.exists():
-        raise VideoError(f"video not found: {path}")
-    if not path.is_file():
-        raise VideoError(f"not a file: {path}")
-    if path.stat().st_size == 0:
-        raise VideoError(f"{path} is empty")
+    require_file(path, VideoError, "video")
     try:
         container = av.open(str(path))
     except av.FFmpegError as e:
