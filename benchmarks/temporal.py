@@ -146,7 +146,31 @@ def aggregate(rows: list[dict[str, Any]], variants: list[str]) -> dict[str, Any]
     mean = {v: {k: _nanmean([table[c][v][k] for c in clips]) for k in keys} for v in variants}
     change = {c: {v: {k: _rel(table[c][v][k], table[c][base][k]) for k in keys} for v in variants[1:]} for c in clips}
     mean_change = {v: {k: _rel(mean[v][k], mean[base][k]) for k in keys} for v in variants[1:]}
-    return {"per_clip": table, "mean": mean, "change": change, "mean_change": mean_change}
+    # The poster's "on average" / "on select videos": the mean of the per-clip changes, and the best clip.
+    per_clip_changes = {
+        v: {
+            k: {
+                "mean": _nanmean([change[c][v][k] for c in clips]),
+                "best": _best([(change[c][v][k], c) for c in clips], higher_is_better),
+            }
+            for k, _, higher_is_better in METRICS
+        }
+        for v in variants[1:]
+    }
+    return {
+        "per_clip": table,
+        "mean": mean,
+        "change": change,
+        "mean_change": mean_change,
+        "per_clip_changes": per_clip_changes,
+    }
+
+
+def _best(changes: list[tuple[float, str]], higher_is_better: bool) -> tuple[float, str] | None:
+    finite = [(v, c) for v, c in changes if not math.isnan(v)]
+    if not finite:
+        return None
+    return max(finite) if higher_is_better else min(finite)
 
 
 def _nanmean(values: list[float]) -> float:
@@ -180,6 +204,16 @@ def markdown(summary: dict[str, Any], variants: list[str], header: list[str]) ->
                     cell += "" if math.isnan(rel) else f" ({rel:+.1f}%)"
                 cells.append(cell)
             lines.append(f"| {clip} | {v} | {' | '.join(cells)} |")
+    lines += ["", f"Per-clip relative changes against `{base}`: their mean, and the best clip.", ""]
+    lines += [f"| variant | {cols} |", "|---|" + "---|" * len(METRICS)]
+    for v in variants[1:]:
+        cells = []
+        for key, _, _ in METRICS:
+            stats = summary["per_clip_changes"][v][key]
+            best = stats["best"]
+            cell = "–" if math.isnan(stats["mean"]) else f"{stats['mean']:+.1f}%"
+            cells.append(cell + (f" (best {best[0]:+.1f}%, {best[1]})" if best else ""))
+        lines.append(f"| {v} | {' | '.join(cells)} |")
     lines += [
         "",
         f"Relative changes are against `{base}`; the mean row compares the means over clips. Lower is better for",

@@ -102,3 +102,7 @@ def test_aggregate_relative_change(temporal):
     assert summary["change"]["b"]["new"]["ssim"] == pytest.approx(50.0)
     assert summary["mean"]["new"]["ssim"] == pytest.approx(1.5)
     assert summary["mean_change"]["new"]["ssim"] == pytest.approx(-25.0)  # (1.5 - 2) / 2
+    assert summary["per_clip_changes"]["new"]["ssim"]["mean"] == pytest.approx(0.0)  # (-50 + 50) / 2
+    assert summary["per_clip_changes"]["new"]["ssim"]["best"] == (pytest.approx(50.0), "b")  # higher is better
+    assert summary["per_clip_changes"]["new"]["warping_error"]["best"] == (pytest.approx(-50.0), "a")
+    assert "| new |" in temporal.markdown(summary, ["base", "new"], ["# t"])
