@@ -85,7 +85,8 @@ def test_torchrun_ddp_with_two_gloo_processes(data, tmp_path):
         "--batch-size", "2", "--size", "32", "--save-every", "2", "-o", str(out),
     ]  # fmt: skip
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
+    causes = [line for line in done.stderr.splitlines() if "rror" in line or "what()" in line or "terminate" in line]
+    assert done.returncode == 0, "\n".join(causes[:20]) + "\n...\n" + done.stderr[-1500:]
     config = json.loads((out / "config.json").read_text())
     assert config["training"]["world_size"] == 2
     state = load_file(str(out / STATE_FILE))

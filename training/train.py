@@ -251,6 +251,7 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
     if log_file:
         log_file.close()
     if world > 1:
+        dist.barrier()  # rank 0 may still be writing the last checkpoint: tear the group down together
         dist.destroy_process_group()
     return out
 
