@@ -77,7 +77,11 @@ class VideoStylizer(Protocol):
 
 
 class Stylizer(nn.Module):
-    """Arbitrary-style transfer of RGB frames in [0, 1], shape [B, 3, H, W]."""
+    """Arbitrary-style transfer of RGB frames in [0, 1], shape [B, 3, H, W].
+
+    The encoder and decoder given are moved and cast in place, as `nn.Module.to` does: give each
+    stylizer its own modules (`from_pretrained` loads fresh ones).
+    """
 
     def __init__(
         self,
