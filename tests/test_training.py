@@ -52,6 +52,13 @@ def test_noise_resilient_recipe_writes_a_loadable_checkpoint(data, tmp_path):
     Stylizer.from_pretrained(out, precision="fp32")
 
 
+def test_noise_shift_trains_and_is_recorded(data, tmp_path):
+    out = tmp_path / "shift"
+    assert vst(train_args(data, out, 1, "--recipe", "noise-resilient", "--noise-shift", "2")) == 0
+    assert json.loads((out / "config.json").read_text())["noise"]["shift"] == 2
+    assert float((out / "log.csv").read_text().splitlines()[-1].split(",")[4]) > 0
+
+
 def test_resume_matches_an_uninterrupted_run(data, tmp_path):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     assert vst(train_args(data, straight, 4)) == 0

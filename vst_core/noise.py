@@ -29,3 +29,15 @@ def add_noise(
         salt = (torch.rand((b, 1, h, w), generator=generator, device=x.device) < 0.5).to(x.dtype)
         return torch.where(hit, salt.expand_as(x), x)
     raise ValueError(f"unknown noise kind {kind!r}; choose gaussian or impulse")
+
+
+def random_shift(max_shift: int, generator: torch.Generator | None = None) -> tuple[int, int]:
+    """A random translation (dy, dx), each in [-max_shift, max_shift]: a stand-in for motion between frames."""
+    dy, dx = torch.randint(-max_shift, max_shift + 1, (2,), generator=generator).tolist()
+    return dy, dx
+
+
+def shift(x: torch.Tensor, offset: tuple[int, int], margin: int = 0) -> torch.Tensor:
+    """Translate a batch by `offset` pixels and drop `margin` pixels on every side, where the roll wrapped around."""
+    y = torch.roll(x, offset, dims=(2, 3))
+    return y[..., margin:-margin, margin:-margin] if margin else y
