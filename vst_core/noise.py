@@ -39,5 +39,5 @@ def random_shift(max_shift: int, generator: torch.Generator | None = None) -> tu
 
 def shift(x: torch.Tensor, offset: tuple[int, int], margin: int = 0) -> torch.Tensor:
     """Translate a batch by `offset` pixels and drop `margin` pixels on every side, where the roll wrapped around."""
-    y = torch.roll(x, offset, dims=(2, 3))
+    y = torch.roll(x, offset, dims=(2, 3)) if any(offset) else x  # no copy of the batch when it stays put
     return y[..., margin:-margin, margin:-margin] if margin else y
