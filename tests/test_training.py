@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from cli import main as vst
-from training.train import STATE_FILE
+from training.train import STATE_FILE, add_arguments
 from vst_core import Stylizer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,9 +55,20 @@ def test_noise_resilient_recipe_writes_a_loadable_checkpoint(data, tmp_path):
 
 def test_noise_shift_trains_and_is_recorded(data, tmp_path):
     out = tmp_path / "shift"
-    assert vst(train_args(data, out, 1, "--recipe", "noise-resilient", "--noise-shift", "2")) == 0
-    assert json.loads((out / "config.json").read_text())["noise"]["shift"] == 2
+    objective = ["--recipe", "noise-resilient", "--noise-shift", "2", "--noise-weight", "50", "--style-weight", "12"]
+    assert vst(train_args(data, out, 1, *objective)) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["noise"]["shift"] == 2
     assert float((out / "log.csv").read_text().splitlines()[-1].split(",")[4]) > 0
+    card = (out / "README.md").read_text()
+    assert "translated by up to 2 pixels" in card
+    # The card's retrain command re-creates the same objective.
+    command = card.split("vst train ")[1].split("```")[0].replace("\\\n", " ").split()
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    retrain = vars(parser.parse_args(command))
+    assert {key: retrain[f"noise_{key}"] for key in config["noise"]} == config["noise"]
+    assert (retrain["recipe"], retrain["style_weight"]) == ("noise-resilient", 12)
 
 
 def test_resume_matches_an_uninterrupted_run(data, tmp_path):

@@ -43,6 +43,30 @@ def _init_line(init: dict[str, Any] | None) -> str:
     return f"a `{init['recipe']}` checkpoint trained for {init['steps']} steps on the same data (`{init['from']}`)"
 
 
+def _description(config: dict[str, Any]) -> str:
+    text = _DESCRIPTIONS[config["recipe"]]
+    shift = (config.get("noise") or {}).get("shift")
+    if shift:
+        text += (
+            f" The noisy frame is also translated by up to {shift} pixels and the loss asks for the same"
+            " translation of the output, a stand-in for motion between frames."
+        )
+    return text
+
+
+def _recipe_flags(config: dict[str, Any]) -> str:
+    """The command-line flags that re-create this checkpoint's objective."""
+    flags = [
+        f"--noise-{key} {value:g}" if isinstance(value, float) else f"--noise-{key} {value}"
+        for key, value in (config.get("noise") or {}).items()
+        if key != "shift" or value
+    ]
+    style_weight = config.get("training", {}).get("style_weight", 10.0)
+    if style_weight != 10.0:
+        flags.append(f"--style-weight {style_weight:g}")
+    return "".join(f" {flag}" for flag in flags)
+
+
 def write_model_card(directory: str | Path, config: dict[str, Any]) -> Path:
     """Write README.md for a checkpoint folder from its config."""
     t = config.get("training", {})
@@ -51,7 +75,7 @@ def write_model_card(directory: str | Path, config: dict[str, Any]) -> Path:
     body = f"""
 # vst {config.get("name", config["recipe"])} decoder
 
-{_DESCRIPTIONS[config["recipe"]]} The encoder is a frozen VGG-19 cut at relu4_1
+{_description(config)} The encoder is a frozen VGG-19 cut at relu4_1
 (`{config["encoder"]["name"]}`, sha256 `{config["encoder"]["sha256"][:16]}…`); any style image works without retraining.
 
 ## Training budget and data
@@ -71,7 +95,8 @@ Expect muted colours and some texture artefacts compared with published AdaIN we
 ## Retrain at full scale on a GPU
 
 ```
-vst train --recipe {config["recipe"]} --content COCO/train2014 SINTEL/training --style WIKIART/train \\
+vst train --recipe {config["recipe"]}{_recipe_flags(config)} \\
+  --content COCO/train2014 SINTEL/training --style WIKIART/train \\
   --steps 160000 --batch-size 8 --size 256 -o runs/{config["recipe"]}
 ```
 
