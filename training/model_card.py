@@ -61,8 +61,8 @@ def _recipe_flags(config: dict[str, Any]) -> str:
         for key, value in (config.get("noise") or {}).items()
         if key != "shift" or value
     ]
-    style_weight = config.get("training", {}).get("style_weight", 10.0)
-    if style_weight != 10.0:
+    style_weight = config.get("training", {}).get("style_weight")
+    if style_weight is not None:  # always spelled out: no copy of the trainer's default here
         flags.append(f"--style-weight {style_weight:g}")
     return "".join(f" {flag}" for flag in flags)
 
