@@ -237,6 +237,30 @@ def test_bad_options_give_one_line(extra, message, tiny_video, style_image, tmp_
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--steps", "-5"], "--steps must be a positive"),
+        (["--batch-size", "0"], "--batch-size must be a positive"),
+        (["--size", "0"], "--size must be a positive"),
+        (["--lr", "nan"], "--lr must be a positive"),
+        (["--noise-amount", "-1"], "--noise-amount must be a non-negative"),
+        (["--style-mix", "2"], "--style-mix is a probability"),
+        (["--noise-shift", "2", "--noise-space", "feature"], "--noise-space pixel"),
+        (["--content", "{tmp}/missing"], "training data not found"),
+        (["--style", "{tmp}/empty"], "no images or videos"),
+        (["-o", "{tmp}/a-file"], "is a file"),
+    ],
+)
+def test_bad_training_options_give_one_line(extra, message, style_image, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "a-file").write_text("")
+    argv = ["train", "--content", str(style_image.parent), "--style", str(style_image.parent), "-o", f"{tmp_path}/run"]
+    assert cli.main(argv + [a.format(tmp=tmp_path) for a in extra]) == 2
+    assert message in one_error_line(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "empty"]  # no run folder was started
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_without_cuda_gives_one_line(tiny_video, style_image, random_checkpoint, tmp_path, capsys):
     argv = ["stylize", str(tiny_video), "--style", str(style_image), "--checkpoint", str(random_checkpoint)]

@@ -34,6 +34,7 @@ from tqdm import tqdm
 from vst_core import TAPS, Decoder, StyleStats, adain, load_checkpoint, load_encoder, mean_std, save_checkpoint
 from vst_core.checkpoint import read_config
 from vst_core.encoder import save_state_atomic
+from vst_core.errors import VstError
 from vst_core.losses import content_loss, noise_resilience_loss, style_loss, tap_stats
 from vst_core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
 
@@ -151,16 +152,39 @@ def load_state(out: Path, decoder: Decoder, opt: torch.optim.Optimizer) -> tuple
     return int(meta["step"]), {k: v for k, v in tensors.items() if k.startswith("rng.")}
 
 
-def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
+class TrainError(VstError):
+    """A training setting that cannot work; the message names the option."""
+
+
+def check(cfg: TrainConfig, out: Path) -> None:
+    """Refuse settings that would crash later, or train nothing, before any work is done."""
     if cfg.recipe not in RECIPES:
-        raise ValueError(f"recipe must be one of {RECIPES}")
+        raise TrainError(f"recipe must be one of {RECIPES}")
+    positive = {"--steps": cfg.steps, "--batch-size": cfg.batch_size, "--size": cfg.size, "--lr": cfg.lr}
+    for flag, value in positive.items():
+        if not (math.isfinite(value) and value > 0):
+            raise TrainError(f"{flag} must be a positive number, got {value}")
+    rates = {"--noise-amount": cfg.noise_amount, "--noise-weight": cfg.noise_weight, "--style-weight": cfg.style_weight}
+    rates.update({"--style-hue": cfg.style_hue, "--style-jitter": cfg.style_jitter, "--lr-decay": cfg.lr_decay})
+    for flag, value in rates.items():
+        if not (math.isfinite(value) and value >= 0):
+            raise TrainError(f"{flag} must be a non-negative number, got {value}")
+    for flag, value in {"--style-grayscale": cfg.style_grayscale, "--style-mix": cfg.style_mix}.items():
+        if not 0 <= value <= 1:
+            raise TrainError(f"{flag} is a probability, within [0, 1]; got {value}")
+    if cfg.noise_shift < 0 or (cfg.noise_shift and cfg.noise_space != "pixel"):
+        raise TrainError("--noise-shift must be a non-negative number of pixels, with --noise-space pixel")
+    if out.exists() and not out.is_dir():
+        raise TrainError(f"the output must be a folder, and {out} is a file")
+
+
+def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
     if cfg.noise_amount is None:
         cfg.noise_amount = DEFAULT_AMOUNT[cfg.noise_kind]
-    if cfg.noise_shift and cfg.noise_space != "pixel":
-        raise ValueError("--noise-shift needs --noise-space pixel")
+    out = Path(out_dir)
+    check(cfg, out)
     rank, world, device = setup_distributed()
     main = rank == 0
-    out = Path(out_dir)
     torch.manual_seed(cfg.seed + rank)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)
 
@@ -228,7 +252,13 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
             "init": {"from": cfg.init, "recipe": init_config["recipe"], "steps": init_config["steps"]}
             if cfg.init
             else None,
-            "data": {"content": cfg.content, "style": cfg.style},
+            "data": {
+                "content": cfg.content,
+                "style": cfg.style,
+                "content_images": len(content_files),
+                "style_images": len(style_files),
+                "held_out_styles": len(held_out),
+            },
             "training": {**asdict(cfg), "world_size": world, "wall_seconds": round(seconds), "device": str(device)},
         }
 
