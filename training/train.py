@@ -82,6 +82,7 @@ class TrainConfig:
     save_every: int = 250
     sample_every: int = 500
     tap_scales: list[float] | None = None  # fixed per run; inherited from --init
+    schedule: list[list[int]] = field(default_factory=list)  # [first step, crop size] of each phase
 
 
 def setup_distributed() -> tuple[int, int, torch.device]:
@@ -216,6 +217,9 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
     if start:
         previous = read_config(out)["training"]
         cfg.tap_scales, elapsed = previous["tap_scales"], previous["wall_seconds"]
+        cfg.schedule = previous.get("schedule") or [[0, previous["size"]]]
+    if not cfg.schedule or cfg.schedule[-1][1] != cfg.size:
+        cfg.schedule.append([start, cfg.size])  # a resumed run may go on at another crop size
 
     held_out = set(Path(cfg.exclude_styles).read_text().split()) if cfg.exclude_styles else set()
     style_files = find_files(cfg.style, exclude=held_out)
