@@ -1,6 +1,6 @@
 """Quality on paintings and photos the decoders never saw, at the sizes users run.
 
-    python benchmarks/quality.py [--variants baseline noise-resilient] [--sizes 256 512] [--out benchmarks/results/quality]
+    python benchmarks/quality.py [--variants baseline noise-resilient] [--sizes 256 512] [--out DIR]
 
 Styles come in two sets from ../shared/data/train/styles: `unseen` is the committed
 validation split (training/splits/validation-styles.txt), held out of every training

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import pickle
+import shutil
 
 import pytest
+import torch
+from safetensors.torch import load_file, save_file
 
-from vst_core import EncoderError, load_encoder
+from vst_core import CheckpointError, EncoderError, load_checkpoint, load_encoder
 
 
 class _Payload:
@@ -29,3 +32,14 @@ def test_a_planted_torchvision_file_is_refused_unread(tmp_path, monkeypatch):
     with pytest.raises(EncoderError, match=r"refusing .*sha256"):
         load_encoder("torchvision")
     assert not marker.exists()
+
+
+def test_a_checkpoint_with_nan_weights_is_refused(random_checkpoint, tmp_path):
+    broken = tmp_path / "nan"
+    shutil.copytree(random_checkpoint, broken)
+    state = load_file(str(broken / "model.safetensors"))
+    name = sorted(state)[0]
+    state[name] = torch.full_like(state[name], float("nan"))
+    save_file(state, str(broken / "model.safetensors"))
+    with pytest.raises(CheckpointError, match="NaN or infinite"):
+        load_checkpoint(broken)

@@ -226,12 +226,15 @@ def test_bad_style_gives_one_line(case, make_video, tiny_video, random_checkpoin
         (["-o", "{tmp}/out.avi"], "must be an .mp4"),
         (["-o", "{tmp}/out.png"], "must be an .mp4"),
         (["-o", "{tmp}/out.mp4", "--style-weights", "1,2"], "2 weights for 1 styles"),
+        (["-o", "{tmp}/out.mp4", "--style", "{style}", "--style-weights", "nan,1"], "non-negative style weights"),
+        (["-o", "{tmp}/out.mp4", "--style", "{style}", "--style-weights=-1,2"], "non-negative style weights"),
         (["-o", "{tmp}/out.mp4", "--precision", "fp16", "--device", "cpu"], "fp16"),
         (["-o", "{tmp}/out.mp4", "--variant", "no-such-variant"], "no-such-variant"),
     ],
 )
 def test_bad_options_give_one_line(extra, message, tiny_video, style_image, tmp_path, capsys):
-    argv = ["stylize", str(tiny_video), "--style", str(style_image), *(a.format(tmp=tmp_path) for a in extra)]
+    argv = ["stylize", str(tiny_video), "--style", str(style_image)]
+    argv += [a.format(tmp=tmp_path, style=style_image) for a in extra]
     assert cli.main(argv) == 2
     assert message in one_error_line(capsys)
     assert list(tmp_path.iterdir()) == []

@@ -79,10 +79,14 @@ def test_hub_refs_parse(ref, repo_id, revision, pinned):
 
 
 @pytest.mark.parametrize(
-    "ref", ["hf://name", "hf://org/name/extra", "hf://org/name@", "hf://../x", "org/name", "hf://"]
-)
+    "ref",
+    [
+        "hf://name", "hf://org/name/extra", "hf://org/name@", "hf://../x", "org/name", "hf://",
+        "hf://org/name@/etc/passwd", "hf://org/name@../../x", "hf://org/name@a/../b", "hf://org/name@.git",
+    ],
+)  # fmt: skip
 def test_bad_hub_refs_are_refused(ref):
-    with pytest.raises(zoo.ZooError, match=r"hf://ORG/NAME|Hub|revision"):
+    with pytest.raises(zoo.ZooError, match=r"hf://ORG/NAME|Hub|revision|branch, tag or commit"):
         hub.HubRef.parse(ref)
 
 

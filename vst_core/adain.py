@@ -46,7 +46,7 @@ def blend(stats: Sequence[StyleStats], weights: Sequence[float] | None = None) -
     if not stats:
         raise ValueError("at least one style is needed")
     w = torch.tensor([1.0] * len(stats) if weights is None else list(weights), dtype=torch.float32)
-    if len(w) != len(stats) or (w < 0).any() or w.sum() <= 0:
+    if len(w) != len(stats) or not torch.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
         raise ValueError(f"need {len(stats)} non-negative style weights with a positive sum, got {list(w.tolist())}")
     w = w / w.sum()
     mean = sum(wi * s.mean for wi, s in zip(w, stats))

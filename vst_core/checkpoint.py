@@ -104,6 +104,9 @@ def load_checkpoint(
             f"{what}: {', '.join(keys[:3])}{', …' if len(keys) > 3 else ''}" for what, keys in problems.items() if keys
         )
         raise CheckpointError(f"{root / MODEL_FILE} does not fit the {ARCHITECTURE} decoder ({details})")
+    broken = [k for k, v in state.items() if not torch.isfinite(v).all()]
+    if broken:
+        raise CheckpointError(f"{root / MODEL_FILE} holds NaN or infinite weights ({', '.join(sorted(broken)[:3])})")
     decoder.load_state_dict({k: v.float() for k, v in state.items()})
 
     recorded = config.get("encoder")

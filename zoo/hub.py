@@ -40,6 +40,9 @@ CARD_FILE = "README.md"
 CHECKPOINT_FILES = (MODEL_FILE, CONFIG_FILE, ENCODER_FILE, CARD_FILE)
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+# A branch, tag, commit or `refs/pr/N`: git ref characters, relative, no empty or dot-led path parts. The Hub
+# cache joins the revision onto a path, so `/etc/passwd` or `../x` would name a local file.
+_REVISION = re.compile(r"(?!/)(?!.*(?:^|/)[.-])(?!.*//)(?!.*\.lock(?:/|$))[A-Za-z0-9._/-]{1,255}(?<!/)")
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ class HubRef:
             raise ZooError(f"{ref!r} does not name a Hub repo: expected hf://ORG/NAME[@REVISION]")
         if "@" in ref[len(SCHEME) :] and not revision.strip():
             raise ZooError(f"{ref!r} has an empty revision after '@'")
+        if revision and not _REVISION.fullmatch(revision):
+            raise ZooError(f"{ref!r}: {revision!r} is not a branch, tag or commit name")
         return cls(repo_id, revision or None)
 
     @property
