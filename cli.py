@@ -10,7 +10,9 @@ import argparse
 import contextlib
 import logging
 import re
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -204,8 +206,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum: int, _frame: Any) -> None:
+    """SIGTERM unwinds like Ctrl-C, so that every partial output is removed on the way out."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         args.run(args)
     except VstError as e:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pickle
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 import torch
@@ -43,3 +47,20 @@ def test_a_checkpoint_with_nan_weights_is_refused(random_checkpoint, tmp_path):
     save_file(state, str(broken / "model.safetensors"))
     with pytest.raises(CheckpointError, match="NaN or infinite"):
         load_checkpoint(broken)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_run_leaves_no_file_behind(sig, make_video, style_image, random_checkpoint, tmp_path):
+    clip = make_video(tmp_path / "long.mp4", frames=900, width=64, height=48, audio=None)
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = ["stylize", clip, "--style", style_image, "--checkpoint", random_checkpoint, "-o", out / "styled.mp4"]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import sys, cli; sys.exit(cli.main(sys.argv[1:]))", *map(str, argv)]
+    )
+    deadline = time.monotonic() + 120
+    while not any(out.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the hidden temporary output exists
+    proc.send_signal(sig)
+    assert proc.wait(timeout=60) == 130
+    assert list(out.iterdir()) == []
