@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vst_core import VstError
+from vst_core.errors import make_parent
 
 
 def add_train(sub: argparse._SubParsersAction) -> None:
@@ -130,6 +131,7 @@ def run_stylize(args: argparse.Namespace) -> None:
         raise VstError(f"the output would overwrite the input: {dst}")
     if args.style_weights and len(args.style_weights) != len(args.style):
         raise VstError(f"--style-weights has {len(args.style_weights)} weights for {len(args.style)} styles")
+    make_parent(dst, VstError)
 
     # Read the inputs before the model, so that a bad file fails fast.
     content = load_image(src, args.size) if is_image else probe(src)

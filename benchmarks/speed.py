@@ -30,6 +30,7 @@ import zoo
 from vst_core import Decoder, StyleStats, Stylizer, VGGEncoder, VideoStylizer, load_encoder
 from vst_core.adain import adain, mean_std
 from vst_core.images import load_image
+from vst_core.stylizer import cpu_has_bf16
 from vst_core.video import stylize_video
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,10 +105,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    bf16 = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
     parts = [
         f"CPU: {cpu}, {os.cpu_count()} logical cores, torch threads {torch.get_num_threads()}",
-        f"native bf16: {'yes' if bf16 else 'no'} (AMX: {'yes' if torch.cpu._is_amx_tile_supported() else 'no'})",
+        f"native bf16: {'yes' if cpu_has_bf16() else 'no'}",
         f"torch {torch.__version__}",
         f"load average at start {os.getloadavg()[0]:.1f}",
     ]

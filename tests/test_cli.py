@@ -241,6 +241,27 @@ def test_bad_options_give_one_line(extra, message, tiny_video, style_image, tmp_
 
 
 @pytest.mark.parametrize(
+    ("content", "style", "out", "style_size", "message"),
+    [
+        ("{video}", "{tiny}", "{tmp}/out.mp4", "0", "a 1x1 style image is too small"),
+        ("{video}", "{style}", "{tmp}/out.mp4", "1", "style image is too small"),
+        ("{video}", "{style}", "{tmp}/a-file/out.mp4", "0", "a-file is a file, not a folder"),
+        ("{style}", "{style}", "{tmp}/a-file/out.png", "0", "a-file is a file, not a folder"),
+        ("{svg}", "{style}", "{tmp}/out.mp4", "0", "has no video frames"),
+    ],
+)
+def test_bad_files_give_one_line(content, style, out, style_size, message, tiny_video, style_image, tmp_path, capsys):
+    (tmp_path / "a-file").write_text("")
+    Image.new("RGB", (1, 1), "red").save(tmp_path / "tiny.png")
+    (tmp_path / "x.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"></svg>')
+    paths = {"video": tiny_video, "style": style_image, "tiny": tmp_path / "tiny.png", "svg": tmp_path / "x.svg"}
+    argv = [a.format(tmp=tmp_path, **paths) for a in ("stylize", content, "--style", style, "-o", out)]
+    assert cli.main([*argv, "--style-size", style_size]) == 2
+    assert message in one_error_line(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "tiny.png", "x.svg"]
+
+
+@pytest.mark.parametrize(
     ("extra", "message"),
     [
         (["--steps", "-5"], "--steps must be a positive"),

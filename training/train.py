@@ -37,6 +37,7 @@ from vst_core.encoder import save_state_atomic
 from vst_core.errors import VstError
 from vst_core.losses import content_loss, noise_resilience_loss, style_loss, tap_stats
 from vst_core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
+from vst_core.stylizer import cpu_has_bf16
 
 from .data import Augment, CropStream, Zip, batches, find_files, image_files
 from .evaluate import HeldOutEval
@@ -103,7 +104,7 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     if precision == "auto":
         if device.type == "cuda":
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.bfloat16 if torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported() else None
+        return torch.bfloat16 if cpu_has_bf16() else None
     return {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
 
 

@@ -15,3 +15,13 @@ def require_file(path: Path, error: type[VstError], kind: str) -> None:
         raise error(f"not a file: {path}")
     if path.stat().st_size == 0:
         raise error(f"{path} is empty")
+
+
+def make_parent(path: Path, error: type[VstError]) -> None:
+    """Create the folder an output goes in, or say in one line why it cannot be (a file in the way, no rights)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as e:
+        raise error(f"cannot write {path}: {e.filename or path.parent} is a file, not a folder") from None
+    except OSError as e:
+        raise error(f"cannot write {path}: {e.strerror or e}: {e.filename or path.parent}") from None

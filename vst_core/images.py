@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import VstError, require_file
+from .errors import VstError, make_parent, require_file
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def save_image(image: torch.Tensor | np.ndarray, path: str | os.PathLike, qualit
     if fmt is None:
         raise ImageError(f"cannot write {path.name}: use one of {', '.join(sorted(SAVE_FORMATS))}")
     pil = Image.fromarray(to_uint8(image))
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path, ImageError)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         pil.save(tmp, format=fmt, **({"quality": quality} if fmt in ("JPEG", "WEBP") else {}))

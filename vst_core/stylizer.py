@@ -22,8 +22,10 @@ from .adain import StyleStats, adain, blend, mean_std, mix, preserve_color
 from .checkpoint import load_checkpoint
 from .decoder import Decoder
 from .encoder import VGGEncoder
+from .images import ImageError
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
+MIN_STYLE_SIDE = 16  # three 2x poolings must leave relu4_1 room for its reflection padding
 _DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
@@ -35,13 +37,18 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX); torch only says so through private calls."""
+    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
+
+
 def resolve_precision(precision: Precision, device: torch.device) -> torch.dtype:
     """auto: fp16 on CUDA, bf16 on CPUs with native bf16 (AVX512-BF16 or AMX), else fp32."""
     if precision == "auto":
         if device.type == "cuda":
             return torch.float16
-        native_bf16 = torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
-        return torch.bfloat16 if native_bf16 else torch.float32
+        return torch.bfloat16 if cpu_has_bf16() else torch.float32
     if precision not in _DTYPES:
         raise ValueError(f"precision must be one of auto, {', '.join(_DTYPES)}; got {precision!r}")
     if precision == "fp16" and device.type == "cpu":
@@ -137,6 +144,11 @@ class Stylizer(nn.Module):
         images = [styles] if isinstance(styles, torch.Tensor) else list(styles)
         stats = []
         for image in images:
+            if min(image.shape[-2:]) < MIN_STYLE_SIDE:
+                h, w = image.shape[-2:]
+                raise ImageError(
+                    f"a {w}x{h} style image is too small: a style needs {MIN_STYLE_SIDE} px a side or more"
+                )
             (feat,) = self._encode(self._prepare(image.reshape(1, *image.shape[-3:])))
             stats.append(StyleStats(*mean_std(feat)))
         return stats[0] if len(stats) == 1 and weights is None else blend(stats, weights)

@@ -25,7 +25,7 @@ import av
 import numpy as np
 from av.video.reformatter import Colorspace, Interpolation
 
-from .errors import VstError, require_file
+from .errors import VstError, make_parent, require_file
 from .images import fit_size
 from .stylizer import VideoStylizer
 
@@ -71,7 +71,7 @@ def _open_input(path: str | os.PathLike) -> Any:
     if not container.streams.video:
         container.close()
         raise VideoError(f"{path} has no video stream")
-    if not container.streams.video[0].width:
+    if not getattr(container.streams.video[0], "width", 0):  # an image format (SVG, ...) may have no width
         container.close()
         raise VideoError(f"{path} has no video frames")
     return container
@@ -176,7 +176,7 @@ class VideoWriter:
         self._pending: Any = None  # the first audio packet past the video written so far
 
     def __enter__(self) -> VideoWriter:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        make_parent(self.path, VideoError)
         try:
             self._out = av.open(str(self._tmp), "w", format="mp4", options={"movflags": "+faststart"})
             video = self._out.add_stream("libx264", rate=self.fps, options=_X264_OPTIONS)
@@ -238,9 +238,12 @@ class VideoWriter:
         yuv = rgb.reformat(format="yuv420p", dst_colorspace=Colorspace.ITU709, dst_color_range="MPEG")
         yuv.pts = self.frames
         yuv.time_base = 1 / self.fps
-        self._out.mux(self._video.encode(yuv))
-        self.frames += 1
-        self._mux_audio(self.frames / self.fps)
+        try:
+            self._out.mux(self._video.encode(yuv))
+            self.frames += 1
+            self._mux_audio(self.frames / self.fps)
+        except (av.FFmpegError, OSError) as e:  # the disk is full, the place refuses writes, ...
+            raise VideoError(f"cannot write {self.path}: {getattr(e, 'strerror', None) or e}") from None
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
