@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import math
+import os
 import re
 import tempfile
 import threading
@@ -30,9 +32,12 @@ import numpy as np
 
 import zoo
 from vst_core import VideoStylizer, VstError
+from vst_core.encoder import cache_dir
 from vst_core.images import fit_size, load_image, save_image
 from vst_core.metrics import TemporalMetrics
 from vst_core.video import VIDEO_SUFFIXES, Progress, VideoInfo, iter_frames, probe, stylize_video
+from zoo import ZooError
+from zoo.hub import SCHEME, HubRef
 
 log = logging.getLogger("vst.app")
 
@@ -48,7 +53,6 @@ MAX_PIXELS = 3840 * 2160
 MAX_UPLOAD = "50mb"
 MAX_RUN_SECONDS = 600  # one comparison at a time: a slow variant (optical-flow) must not hold the queue for hours
 UPDATE_EVERY = 0.4  # seconds between live updates of the page; each one is an image per variant
-HUB_REPO_ID = re.compile(r"(hf://)?[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*(@[\w./-]+)?")
 METRIC_HEADERS = ["variant", "temporal error ↓", "SSIM to input ↑", "warping error ↓", "fps"]
 
 
@@ -85,8 +89,13 @@ def resolve_variant(text: str | None) -> str:
     names = [v.name for v in zoo.list_variants()]
     if ref in names:
         return ref
-    if HUB_REPO_ID.fullmatch(ref) and ".." not in ref:
-        return ref if ref.startswith("hf://") else f"hf://{ref}"
+    looks_local = ref.startswith(("/", ".", "~")) or "\\" in ref
+    if not looks_local:
+        try:
+            return str(HubRef.parse(ref if ref.startswith(SCHEME) else SCHEME + ref))
+        except ZooError as e:
+            if "/" in ref:  # it was meant as a Hub repo: say what is wrong with it
+                raise VstError(str(e)) from None
     raise VstError(
         f"unknown variant {ref!r}: pick one of {', '.join(names)}, or type a Hub repo id such as ORG/NAME[@REVISION]"
     )
@@ -120,8 +129,21 @@ def check_clip(path: str) -> VideoInfo:
 
 
 def readable(error: Exception) -> str:
-    """The error's message with server directories cut from its paths: the visitor knows the file by its name."""
-    return re.sub(r"(?<![\w.:/])/(?:[^/\s]+/)+", "", str(error))
+    """The error's message with the server's own directories cut from its paths: the visitor knows an upload by its
+    name. Anything else (what the visitor typed) is shown as it was."""
+    text = str(error)
+    for root in sorted(_server_dirs(), key=len, reverse=True):
+        text = re.sub(re.escape(root.rstrip("/")) + r"/(?:[^/\s'\"]+/)*", "", text)
+    return text
+
+
+def _server_dirs() -> set[str]:
+    """Where the server keeps uploads, runs, examples and caches."""
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    dirs = {tempfile.gettempdir(), str(MEDIA), HF_HUB_CACHE, str(cache_dir())}
+    dirs.add(os.environ.get("GRADIO_TEMP_DIR") or str(Path(tempfile.gettempdir()) / "gradio"))
+    return {str(Path(d).resolve()) for d in dirs} | dirs
 
 
 def in_range(value: Any, name: str, low: float, high: float) -> float:
@@ -247,6 +269,7 @@ def _compare(
     refs = [resolve_variant(variant_a), resolve_variant(variant_b)]
     info = check_clip(src)
     size = min(size, info.width, info.height)  # never upscale: it would cost time and add nothing
+    limit = math.floor(MAX_SECONDS * info.fps)  # frames, counted: a container may state no duration, or a false one
 
     with tempfile.TemporaryDirectory(prefix="vst-app-") as tmp:
         lanes = []
@@ -254,8 +277,10 @@ def _compare(
             stylizer = get_stylizer(ref)
             handle = style_handle(ref, styles, weights)
             output = Path(tmp) / f"{Path(src).stem}_{slot}_{re.sub(r'[^A-Za-z0-9_.-]+', '-', ref)}.mp4"
-            frames = stylize_video(src, output, stylizer, handle, alpha=alpha, keep_color=bool(keep_color), size=size)
-            lanes.append(Lane(ref, output, frames, iter_frames(src, size=size)))
+            frames = stylize_video(
+                src, output, stylizer, handle, alpha=alpha, keep_color=bool(keep_color), size=size, max_frames=limit
+            )
+            lanes.append(Lane(ref, output, frames, iter_frames(src, size=size, max_frames=limit)))
 
         def update() -> tuple[Any, ...]:
             a, b = lanes

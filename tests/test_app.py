@@ -126,3 +126,36 @@ def test_bad_uploads_get_readable_errors_and_the_server_keeps_serving(
             assert (stream.width, stream.height) == fit_size(160, 96, 64, even=True)
     # each run's working files are gone once it has ended, failed runs included
     assert not list(app_tmp.glob("vst-app-*"))
+
+
+def test_a_clip_that_states_no_duration_is_cut_at_the_limit(client, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    import app
+
+    raw = tmp_path / "raw.mp4"  # a raw H.264 stream under an .mp4 name: no duration, 25 fps guessed
+    with av.open(str(raw), "w", format="h264") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = 32, 32, "yuv420p"
+        for i in range(25 * int(app.MAX_SECONDS) + 30):
+            frame = av.VideoFrame.from_ndarray(np.full((32, 32, 3), i % 256, np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    result = client.predict(handle_file(raw), handle_file(MEDIA / "wave.jpg"), *VARIANTS, api_name="/compare")
+    assert count_frames(video_path(result[0]))[0] == 25 * app.MAX_SECONDS
+
+
+def test_variant_errors_show_what_was_typed() -> None:
+    import app
+    from vst_core import VstError
+
+    with pytest.raises(VstError) as info:
+        app.resolve_variant("/srv/models/baseline")
+    assert "'/srv/models/baseline'" in app.readable(info.value)
+    with pytest.raises(VstError) as info:
+        app.resolve_variant("a/b@/etc/passwd")
+    assert "/etc/passwd" in app.readable(info.value) and "branch, tag or commit" in str(info.value)
+    assert app.resolve_variant("org/name@v1") == "hf://org/name@v1"
+    upload = Path(app.tempfile.gettempdir()) / "gradio" / "abc123" / "clip.mp4"
+    assert app.readable(VstError(f"{upload} is not a video")) == "clip.mp4 is not a video"
