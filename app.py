@@ -51,6 +51,7 @@ STYLE_SIZE = 384  # short side the style image is encoded at: brush strokes keep
 MAX_SECONDS = 20.0
 MAX_PIXELS = 3840 * 2160
 MAX_UPLOAD = "50mb"
+PREVIEWS_KEPT = 3  # live-preview files per lane: the one shown and the ones the browser may still be fetching
 MAX_RUN_SECONDS = 600  # one comparison at a time: a slow variant (optical-flow) must not hold the queue for hours
 UPDATE_EVERY = 0.4  # seconds between live updates of the page; each one is an image per variant
 METRIC_HEADERS = ["variant", "temporal error ↓", "SSIM to input ↑", "warping error ↓", "fps"]
@@ -179,6 +180,7 @@ class Lane:
     busy: float = 0.0
     last: np.ndarray | None = None
     finished: bool = False
+    previews: list[Path] = field(default_factory=list)
 
     def step(self) -> None:
         start = time.perf_counter()
@@ -194,11 +196,17 @@ class Lane:
 
     def preview(self) -> str | None:
         """The latest frame as a file of our own: Gradio rewrites the arrays it is given under a content hash,
-        in place, which races with the browser still fetching the previous update (and A's with B's)."""
+        in place, which races with the browser still fetching the previous update (and A's with B's). Only the
+        last few are kept, so that a long run does not fill the disk with previews."""
         if self.last is None:
             return None
         path = self.output.with_name(f"{self.output.stem}_{self.done:05d}.jpg")
-        return str(path if path.exists() else save_image(self.last, path, quality=85))
+        if not path.exists():
+            save_image(self.last, path, quality=85)
+            self.previews.append(path)
+            while len(self.previews) > PREVIEWS_KEPT:
+                self.previews.pop(0).unlink(missing_ok=True)
+        return str(path)
 
     @property
     def fps(self) -> float:
@@ -512,8 +520,14 @@ def build_demo() -> gr.Blocks:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="vst web demo: two variants side by side, live fps.")
-    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (0.0.0.0: the whole network)")
-    parser.add_argument("--port", type=int, default=7860)
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("GRADIO_SERVER_NAME"),
+        help="address to serve on (0.0.0.0: the whole network); default $GRADIO_SERVER_NAME, else 127.0.0.1",
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help="default $GRADIO_SERVER_PORT, else the first free one from 7860"
+    )
     parser.add_argument("--share", action="store_true", help="also open a public *.gradio.live link")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -92,14 +92,12 @@ def add_stylize(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--style", action="append", required=True, metavar="IMG", help="style image; repeat to blend")
     p.add_argument("--style-weights", type=_weights, metavar="W1,W2", help="blend weights, one per --style")
     model = p.add_mutually_exclusive_group()
-    model.add_argument("--variant", default="noise-resilient", help="zoo variant (default: noise-resilient)")
+    model.add_argument("--variant", default="noise-resilient", help="zoo variant")
     model.add_argument("--checkpoint", metavar="DIR", help="checkpoint folder or hf://ORG/NAME[@REV]")
-    p.add_argument("--alpha", type=_unit_float, default=1.0, help="style strength in [0, 1] (default: 1)")
+    p.add_argument("--alpha", type=_unit_float, default=1.0, help="style strength in [0, 1]")
     p.add_argument("--preserve-color", action="store_true", help="keep the input's colours")
-    p.add_argument("--size", type=_non_negative_int, default=0, metavar="SHORT_SIDE", help="0 keeps the size (default)")
-    p.add_argument(
-        "--style-size", type=_non_negative_int, default=512, metavar="SHORT_SIDE", help="0 keeps it (default: 512)"
-    )
+    p.add_argument("--size", type=_non_negative_int, default=0, metavar="SHORT_SIDE", help="0 keeps the size")
+    p.add_argument("--style-size", type=_non_negative_int, default=512, metavar="SHORT_SIDE", help="0 keeps it")
     p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto")
     p.add_argument("--device", type=_device, default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--compile", action="store_true", help="torch.compile the network (slower start, faster frames)")
@@ -202,10 +200,29 @@ def run_import_adain(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vst", description="Real-time, temporally stable video style transfer.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command")
     for add in (add_stylize, add_import_adain, add_train, add_zoo, add_push):
         add(sub)
+    _show_defaults(parser)
     return parser
+
+
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Every subcommand's --help shows its defaults, nested ones (`vst zoo list`) included."""
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        for child in action.choices.values():
+            child.formatter_class = argparse.ArgumentDefaultsHelpFormatter
+            _show_defaults(child)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("vst")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def _terminate(signum: int, _frame: Any) -> None:
@@ -214,7 +231,11 @@ def _terminate(signum: int, _frame: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:

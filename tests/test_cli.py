@@ -350,3 +350,15 @@ def test_import_adain_bad_files_give_one_line(case, tmp_path, capsys):
     line = one_error_line(capsys)
     assert {"missing": "not found", "text": "not a readable", "wrong layout": "reference AdaIN layout"}[case] in line
     assert not (tmp_path / "out").exists()
+
+
+def test_bare_vst_prints_help_and_subcommands_show_defaults(capsys):
+    assert cli.main([]) == 0
+    assert "stylize" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("vst ")
+    for argv in (["stylize", "--help"], ["zoo", "list", "--help"], ["train", "--help"]):
+        with pytest.raises(SystemExit):
+            cli.main(argv)
+        assert "(default: " in capsys.readouterr().out
