@@ -273,16 +273,19 @@ def test_bad_files_give_one_line(content, style, out, style_size, message, tiny_
         (["--noise-shift", "2", "--noise-space", "feature"], "--noise-space pixel"),
         (["--content", "{tmp}/missing"], "training data not found"),
         (["--style", "{tmp}/empty"], "no images or videos"),
+        (["--content", "{tmp}/bad"], "cannot read training image"),
         (["-o", "{tmp}/a-file"], "is a file"),
     ],
 )
 def test_bad_training_options_give_one_line(extra, message, style_image, tmp_path, capsys):
     (tmp_path / "empty").mkdir()
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "photo.jpg").write_text("not a photo")
     (tmp_path / "a-file").write_text("")
     argv = ["train", "--content", str(style_image.parent), "--style", str(style_image.parent), "-o", f"{tmp_path}/run"]
     assert cli.main(argv + [a.format(tmp=tmp_path) for a in extra]) == 2
     assert message in one_error_line(capsys)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "empty"]  # no run folder was started
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "bad", "empty"]  # no run folder was started
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")

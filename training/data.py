@@ -148,6 +148,11 @@ class CropStream(Dataset):
     ) -> None:
         if min(augment.scale) < 1:
             raise DataError(f"the crop scale must be at least 1 (the crop fits the image), got {augment.scale}")
+        for path in files:  # headers only: a file that is no image fails here, in one line, not in a worker
+            try:
+                Image.open(path).close()
+            except (OSError, SyntaxError, ValueError) as e:
+                raise DataError(f"cannot read training image {path}: {e}") from None
         self.files, self.batch_size, self.size = files, batch_size, size
         self.seed, self.rank, self.augment = seed, rank, augment
 
