@@ -38,14 +38,14 @@ def test_flo_roundtrip(tmp_path):
 
 def test_flo_rejects_bad_files(tmp_path):
     (tmp_path / "magic.flo").write_bytes(b"PIEH" + b"\0" * 20)
-    with pytest.raises(FlowError, match="magic"):
+    with pytest.raises(FlowError, match=r"not a readable \.flo"):
         read_flo(tmp_path / "magic.flo")
     write_flo(tmp_path / "cut.flo", np.zeros((4, 4, 2), np.float32))
     data = (tmp_path / "cut.flo").read_bytes()
     (tmp_path / "cut.flo").write_bytes(data[:-8])
-    with pytest.raises(FlowError, match="truncated"):
+    with pytest.raises(FlowError, match=r"not a readable \.flo"):
         read_flo(tmp_path / "cut.flo")
-    with pytest.raises(FlowError, match="cannot read"):
+    with pytest.raises(FlowError, match="not found"):
         read_flo(tmp_path / "missing.flo")
 
 

@@ -29,6 +29,7 @@ import torch.distributed as dist
 from safetensors import safe_open
 from safetensors.torch import load_file
 from torch.nn.parallel import DistributedDataParallel
+from torch.optim.lr_scheduler import LambdaLR
 from tqdm import tqdm
 
 from vst_core import TAPS, Decoder, StyleStats, adain, load_checkpoint, load_encoder, mean_std, save_checkpoint
@@ -106,10 +107,6 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
             return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         return torch.bfloat16 if cpu_has_bf16() else None
     return {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-
-
-def lr_at(cfg: TrainConfig, step: int) -> float:
-    return cfg.lr / (1.0 + cfg.lr_decay * step)
 
 
 def mix_styles(stats: list[StyleStats], cfg: TrainConfig, gen: torch.Generator) -> list[StyleStats]:
@@ -287,10 +284,11 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
         log.writerow(["step", "loss", "content", "style", "noise", "lr", "steps_per_s"])
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not main, dynamic_ncols=True)
     stream = iter(batches(Zip(content_stream, style_stream), start, cfg.steps, cfg.workers))
+    for group in opt.param_groups:
+        group["initial_lr"] = cfg.lr
+    schedule = LambdaLR(opt, lambda i: 1.0 / (1.0 + cfg.lr_decay * (start + i)))  # AdaIN's inverse decay
     t0, tick = time.time() - elapsed, time.time()
     for step in bar:
-        for group in opt.param_groups:
-            group["lr"] = lr_at(cfg, step)
         content_crops, style_crops = next(stream)
         x = content_crops.to(device, memory_format=torch.channels_last).float() / 255.0
         feats = encode_styles(style_crops)
@@ -321,6 +319,8 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        lr = schedule.get_last_lr()[0]
+        schedule.step()
         if not math.isfinite(loss.item()):
             raise FloatingPointError(f"loss became {loss.item()} at step {step}")
 
@@ -330,7 +330,7 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
             tick = time.time()
             values = [loss.item(), lc.item(), ls.item(), ln.item()]
             bar.set_postfix(loss=f"{values[0]:.3f}", c=f"{values[1]:.3f}", s=f"{values[2]:.3f}", n=f"{values[3]:.5f}")
-            log.writerow([done, *(f"{v:.6g}" for v in values), f"{lr_at(cfg, step):.3g}", f"{rate:.3f}"])
+            log.writerow([done, *(f"{v:.6g}" for v in values), f"{lr:.3g}", f"{rate:.3f}"])
             log_file.flush()
         if main and (done % cfg.sample_every == 0 or done == cfg.steps):
             from torchvision.utils import save_image  # lazy: keeps `vst --help` and every other command fast
@@ -358,6 +358,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, default=d.batch_size)
     parser.add_argument("--size", type=int, default=d.size, help="crop size in pixels")
     parser.add_argument("--lr", type=float, default=d.lr)
+    parser.add_argument("--lr-decay", type=float, default=d.lr_decay, help="lr / (1 + decay * step), as AdaIN")
     parser.add_argument("--style-weight", type=float, default=d.style_weight)
     parser.add_argument("--noise-kind", choices=("gaussian", "impulse"), default=d.noise_kind)
     parser.add_argument("--noise-amount", type=float, default=None, help="sigma (gaussian) or pixel fraction")

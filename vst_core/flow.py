@@ -11,14 +11,14 @@ is trustworthy (not occluded, not at a motion boundary, inside the frame).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Literal
 
 import cv2
 import numpy as np
 
-from .errors import VstError
+from .errors import VstError, require_file
 
-FLO_MAGIC = 202021.25
 FlowMethod = Literal["dis", "farneback"]
 
 
@@ -27,28 +27,20 @@ class FlowError(VstError):
 
 
 def read_flo(path: str | os.PathLike) -> np.ndarray:
-    """Read a Middlebury `.flo` file (float32 magic 202021.25, int32 width, int32 height, then (u, v) rows)."""
-    try:
-        raw = np.fromfile(path, dtype=np.uint8)
-    except OSError as e:
-        raise FlowError(f"cannot read flow file {path}: {e.strerror}") from e
-    if raw.size < 12 or np.frombuffer(raw[:4].tobytes(), "<f4")[0] != FLO_MAGIC:
-        raise FlowError(f"{path} is not a .flo file (its magic number is not 202021.25)")
-    width, height = (int(v) for v in np.frombuffer(raw[4:12].tobytes(), "<i4"))
-    if width <= 0 or height <= 0 or raw.size != 12 + 8 * width * height:
-        raise FlowError(f"{path} is truncated or corrupt: header says {width}x{height}, file has {raw.size} bytes")
-    return np.frombuffer(raw[12:].tobytes(), "<f4").reshape(height, width, 2).astype(np.float32)
+    """Read a Middlebury `.flo` file as float32 [H, W, 2] (OpenCV's reader)."""
+    require_file(Path(path), FlowError, "flow file")
+    flow = cv2.readOpticalFlow(str(path))
+    if flow is None:
+        raise FlowError(f"{path} is not a readable .flo file (not the 202021.25 magic number, or truncated)")
+    return flow
 
 
 def write_flo(path: str | os.PathLike, flow: np.ndarray) -> None:
     """Write a flow field [H, W, 2] as a Middlebury `.flo` file (the inverse of `read_flo`)."""
     if flow.ndim != 3 or flow.shape[2] != 2:
         raise FlowError(f"a flow field has shape [H, W, 2], got {list(flow.shape)}")
-    height, width = flow.shape[:2]
-    with open(path, "wb") as f:
-        f.write(np.array([FLO_MAGIC], "<f4").tobytes())
-        f.write(np.array([width, height], "<i4").tobytes())
-        f.write(np.ascontiguousarray(flow, "<f4").tobytes())
+    if not cv2.writeOpticalFlow(str(path), np.ascontiguousarray(flow, np.float32)):
+        raise FlowError(f"cannot write flow file {path}")
 
 
 def _sample_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
