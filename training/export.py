@@ -20,10 +20,19 @@ from vst_core import load_checkpoint, load_encoder, save_checkpoint
 from .model_card import write_model_card
 
 
+def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:
+    """quality.json's {set: {size: {metric: value}}} as flat card metrics, e.g. `unseen_512px_style_ratio`."""
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}px" if key.isdigit() else f"{prefix}{key}"
+        flat.update(flatten(value, f"{name}_") if isinstance(value, dict) else {name: value})
+    return flat
+
+
 def export(run: Path, dest: Path, name: str, metrics: dict | None = None) -> Path:
     decoder, _, config = load_checkpoint(run)
     config = {k: v for k, v in config.items() if k not in ("architecture", "encoder")}
-    config.update(name=name, metrics=metrics or config.get("metrics"))
+    config.update(name=name, metrics=flatten(metrics) if metrics else config.get("metrics"))
     _, identity = load_encoder(config["training"]["encoder"])
     save_checkpoint(dest, decoder, identity, config, dtype=torch.float16)
     write_model_card(dest, json.loads((dest / "config.json").read_text()))
@@ -35,9 +44,10 @@ def main() -> None:
     parser.add_argument("run", type=Path, help="training output folder")
     parser.add_argument("dest", type=Path, help="release folder to write")
     parser.add_argument("--name", required=True)
-    parser.add_argument("--metrics", type=Path, help="JSON file: {variant name: {metric: value}}")
+    parser.add_argument("--metrics", type=Path, help="quality.json: {variant: {style set: {size: {metric: value}}}}")
+    parser.add_argument("--variant", help="the variant's key in the metrics file (default: --name)")
     args = parser.parse_args()
-    metrics = json.loads(args.metrics.read_text()).get(args.name) if args.metrics else None
+    metrics = json.loads(args.metrics.read_text()).get(args.variant or args.name) if args.metrics else None
     print(export(args.run, args.dest, args.name, metrics))
 
 
