@@ -14,7 +14,7 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from cli import main as vst
-from training.export import export
+from training.export import export, flatten
 from training.train import STATE_FILE, add_arguments
 from vst_core import Stylizer
 
@@ -142,3 +142,8 @@ def test_resume_from_a_committed_milestone(data, tmp_path):
     assert config["steps"] == 3
     tap_scales = json.loads((run / "config.json").read_text())["training"]["tap_scales"]
     assert config["training"]["tap_scales"] == tap_scales
+
+
+def test_quality_metrics_flatten_for_the_model_card():
+    nested = {"unseen": {"512": {"style_ratio": 0.3}}, "trained": {"256": {"colour_spread_ratio": 0.9}}}
+    assert flatten(nested) == {"unseen_512px_style_ratio": 0.3, "trained_256px_colour_spread_ratio": 0.9}
