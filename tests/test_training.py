@@ -14,6 +14,7 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from cli import main as vst
+from training.curves import plot, smooth
 from training.export import export, flatten
 from training.train import STATE_FILE, add_arguments
 from vst_core import Stylizer
@@ -147,3 +148,16 @@ def test_resume_from_a_committed_milestone(data, tmp_path):
 def test_quality_metrics_flatten_for_the_model_card():
     nested = {"unseen": {"512": {"style_ratio": 0.3}}, "trained": {"256": {"colour_spread_ratio": 0.9}}}
     assert flatten(nested) == {"unseen_512px_style_ratio": 0.3, "trained_256px_colour_spread_ratio": 0.9}
+
+
+def test_curves_plot_losses_and_the_held_out_ratio(tmp_path):
+    (tmp_path / "log.csv").write_text(
+        "step,loss,content,style,noise,lr,steps_per_s\n" + "".join(f"{s},3,2,{1 / s},0,1e-4,1\n" for s in range(1, 30))
+    )
+    (tmp_path / "eval.csv").write_text(
+        "step,trained_style_ratio,trained_content_distance,unseen_style_ratio,unseen_content_distance,gap\n"
+        "10,0.5,1,0.6,1,0.1\n20,0.4,1,0.45,1,0.05\n"
+    )
+    out = plot(tmp_path, tmp_path / "curves.png")
+    assert out.stat().st_size > 10_000
+    np.testing.assert_allclose(smooth(np.array([1.0, 3.0, 5.0, 7.0]), 2), [1, 2, 4, 6])
