@@ -259,3 +259,14 @@ def test_example_plugin_stylizes(plugin_site, monkeypatch):
     np.testing.assert_allclose(out[0].reshape(-1, 3).mean(0) / 255, [0.85, 0.55, 0.25], atol=0.02)
     untouched = next(stylizer.stream(frames(1), handle, alpha=0.0))
     np.testing.assert_array_equal(untouched, frames(1)[0])
+
+
+@pytest.mark.parametrize("name", ["baseline", "noise-resilient"])
+def test_embedded_model_cards_parse_with_their_metrics(name):
+    from huggingface_hub import ModelCard
+
+    folder = Path(zoo.__file__).parent / "weights" / name
+    card = ModelCard.load(folder / "README.md")
+    metrics = json.loads((folder / "config.json").read_text())["metrics"]
+    assert {r.metric_type: r.metric_value for r in card.data.eval_results} == metrics
+    assert card.data.license == "mit" and name in card.data.tags

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
 _DESCRIPTIONS = {
     "baseline": "AdaIN decoder trained with the objective of Huang & Belongie 2017 (content + style loss).",
     "noise-resilient": "AdaIN decoder trained with the AdaIN objective plus the noise-resilience loss "
@@ -14,27 +16,29 @@ _DESCRIPTIONS = {
 }
 
 
-def _front_matter(config: dict[str, Any]) -> str:
-    metrics = config.get("metrics") or {}
-    lines = [
-        "---",
-        "license: mit",
-        "library_name: vst",
-        "pipeline_tag: image-to-image",
-        "tags:",
-        *[f"- {t}" for t in ("style-transfer", "video-style-transfer", "adain", "pytorch", config["recipe"])],
-    ]
-    if metrics:
-        lines += [
-            "model-index:",
-            f"- name: {config.get('name', config['recipe'])}",
-            "  results:",
-            "  - task:",
-            "      type: image-to-image",
-            "    metrics:",
-        ]
-        lines += [f"    - type: {k}\n      value: {v}" for k, v in metrics.items()]
-    return "\n".join(lines + ["---", ""])
+# What a metric was measured on, by the prefix `training.export.flatten` gives it.
+EVAL_SETS = {
+    "unseen": ("vst-unseen-styles", "held-out paintings (training/splits/validation-styles.txt) x unseen photos"),
+    "trained": ("vst-trained-styles", "trained paintings x unseen photos"),
+}
+OTHER_SET = ("vst-eval", "evaluation styles x photos (../shared/data)")
+
+
+def card_data(config: dict[str, Any]) -> ModelCardData:
+    """The Hub metadata: licence, tags and a model-index with the measured metrics."""
+    results = []
+    for metric, value in (config.get("metrics") or {}).items():
+        dataset_type, dataset_name = EVAL_SETS.get(metric.split("_", 1)[0], OTHER_SET)
+        results.append(EvalResult("image-to-image", dataset_type, dataset_name, metric_type=metric, metric_value=value))
+    return ModelCardData(
+        license="mit",
+        library_name="vst",
+        pipeline_tag="image-to-image",
+        tags=["style-transfer", "video-style-transfer", "adain", "pytorch", config["recipe"]],
+        model_name=config.get("name", config["recipe"]),
+        base_model=config.get("base_model"),
+        eval_results=results or None,
+    )
 
 
 def _init_line(init: dict[str, Any] | None) -> str:
@@ -138,5 +142,5 @@ vst stylize clip.mp4 --style painting.jpg --checkpoint THIS_FOLDER -o out.mp4
     if metrics:
         body += "\n## Metrics\n\n" + "\n".join(f"- {k}: {v}" for k, v in metrics.items()) + "\n"
     path = Path(directory) / "README.md"
-    path.write_text(_front_matter(config) + body)
+    ModelCard(f"---\n{card_data(config).to_yaml()}\n---\n{body}").save(path)
     return path
