@@ -9,15 +9,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import re
 import signal
 import sys
 import threading
 from pathlib import Path
 from typing import Any
-
-from vst_core import VstError
-from vst_core.errors import make_parent
 
 
 def add_train(sub: argparse._SubParsersAction) -> None:
@@ -112,6 +110,8 @@ def run_stylize(args: argparse.Namespace) -> None:
     import torch
 
     import zoo
+    from vst_core import VstError
+    from vst_core.errors import make_parent
     from vst_core.images import IMAGE_SUFFIXES, SAVE_FORMATS, load_image
     from vst_core.video import probe
 
@@ -230,13 +230,29 @@ def _terminate(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
+def _exit_now(signum: int, _frame: Any) -> None:
+    """Before a command starts nothing is written yet, and unwinding a half-done import can fail: end at once."""
+    print("vst: interrupted", file=sys.stderr, flush=True)
+    os._exit(130)
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. User errors end in one line (exit 2); Ctrl-C or SIGTERM at any moment, even while torch
+    is still importing, end in one line (exit 130) with partial outputs removed."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    if in_main_thread:
+        signal.signal(signal.SIGINT, _exit_now)
+        signal.signal(signal.SIGTERM, _exit_now)
+    import zoo  # noqa: F401  (the heavy imports, torch's among them, while an interrupt still ends at once)
+    from vst_core import VstError
+
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
-    if threading.current_thread() is threading.main_thread():
+    if in_main_thread:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _terminate)
     try:
         args.run(args)

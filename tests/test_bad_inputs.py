@@ -64,3 +64,26 @@ def test_a_stopped_run_leaves_no_file_behind(sig, make_video, style_image, rando
     proc.send_signal(sig)
     assert proc.wait(timeout=60) == 130
     assert list(out.iterdir()) == []
+
+
+def test_a_corrupt_bundled_encoder_is_one_error(random_checkpoint, tmp_path):
+    folder = tmp_path / "ckpt"
+    shutil.copytree(random_checkpoint, folder)
+    (folder / "encoder.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{garbage")
+    with pytest.raises(EncoderError, match="not a readable safetensors"):
+        load_checkpoint(folder)
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.0])
+def test_ctrl_c_while_starting_up_is_one_line(delay, tiny_video, style_image, tmp_path):
+    argv = ["stylize", tiny_video, "--style", style_image, "-o", tmp_path / "out.mp4"]
+    code = "import sys, cli; sys.exit(cli.main(sys.argv[1:]))"
+    proc = subprocess.Popen([sys.executable, "-c", code, *map(str, argv)], stderr=subprocess.PIPE, text=True)
+    time.sleep(delay)  # still importing torch, or loading the model
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the run finished before the signal")
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == "vst: interrupted"
+    assert list(tmp_path.iterdir()) == []

