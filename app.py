@@ -13,7 +13,9 @@ Models come only through `zoo`, frames only through `vst_core.video`; this file 
 from __future__ import annotations
 
 import argparse
+import base64
 import functools
+import html
 import logging
 import math
 import os
@@ -33,10 +35,10 @@ import numpy as np
 import zoo
 from vst_core import VideoStylizer, VstError
 from vst_core.encoder import cache_dir
-from vst_core.images import fit_size, load_image, save_image
+from vst_core.images import fit_size, load_image
 from vst_core.metrics import TemporalMetrics
 from vst_core.video import VIDEO_SUFFIXES, Progress, VideoInfo, iter_frames, probe, stylize_video
-from zoo import ZooError
+from zoo import ZooError, hub
 from zoo.hub import SCHEME, HubRef
 
 log = logging.getLogger("vst.app")
@@ -51,7 +53,9 @@ STYLE_SIZE = 384  # short side the style image is encoded at: brush strokes keep
 MAX_SECONDS = 20.0
 MAX_PIXELS = 3840 * 2160
 MAX_UPLOAD = "50mb"
-PREVIEWS_KEPT = 3  # live-preview files per lane: the one shown and the ones the browser may still be fetching
+CACHE_SWEEP = (300, 1800)  # every 5 min, Gradio deletes the uploads and results older than 30 min
+MAX_HUB_BYTES = 64 * 2**20  # what one visitor's Hub checkpoint may weigh: a decoder is 14 MB, an encoder as much
+MAX_HUB_REPOS = 8  # Hub repos downloaded for visitors that stay in the cache; the oldest is deleted first
 MAX_RUN_SECONDS = 600  # one comparison at a time: a slow variant (optical-flow) must not hold the queue for hours
 UPDATE_EVERY = 0.4  # seconds between live updates of the page; each one is an image per variant
 METRIC_HEADERS = ["variant", "temporal error ↓", "SSIM to input ↑", "warping error ↓", "fps"]
@@ -66,12 +70,31 @@ def _create_stylizer(ref: str) -> VideoStylizer:
 
 
 _create_lock = threading.Lock()
+_fetched: list[str] = []  # the Hub repos this server downloaded for its visitors, least recently used first
 
 
 def get_stylizer(ref: str) -> VideoStylizer:
     """A stylizer from a small LRU cache, so a second request does not load the weights again."""
     with _create_lock:  # one load at a time: two requests for the same variant share one copy
-        return _create_stylizer(ref)
+        return _create_stylizer(fetch(ref) if hub.is_hub_ref(ref) else ref)
+
+
+def fetch(ref: str) -> str:
+    """A visitor's Hub checkpoint, downloaded within the server's limits (`MAX_HUB_BYTES`, `MAX_HUB_REPOS`).
+
+    Returns the reference pinned to the commit in the cache, so that what loads is what was measured.
+    """
+    repo = HubRef.parse(ref)
+    downloads = hub.cached_folder(repo) is None
+    folder = hub.download(repo, max_bytes=MAX_HUB_BYTES)
+    if repo.repo_id in _fetched:  # used again: now the most recent
+        _fetched.remove(repo.repo_id)
+        _fetched.append(repo.repo_id)
+    elif downloads:  # a repo the operator had cached is theirs: never evicted
+        _fetched.append(repo.repo_id)
+    while len(_fetched) > MAX_HUB_REPOS:
+        hub.evict(_fetched.pop(0))
+    return str(HubRef(repo.repo_id, folder.name))
 
 
 @functools.lru_cache(maxsize=16)
@@ -158,6 +181,13 @@ def in_range(value: Any, name: str, low: float, high: float) -> float:
     return number
 
 
+def inline_jpeg(frame: np.ndarray, alt: str) -> str:
+    """An RGB frame as an <img> with the JPEG inline. Live frames travel with the page update and are written
+    nowhere: as an image output, every update would be a new file in Gradio's cache."""
+    _, jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return f'<img src="data:image/jpeg;base64,{base64.b64encode(jpeg.tobytes()).decode()}" alt="{html.escape(alt)}">'
+
+
 # ---------------------------------------------------------------- the comparison
 
 
@@ -171,7 +201,7 @@ class Lane:
     """
 
     name: str
-    output: Path  # the video; the live previews go next to it
+    output: Path
     frames: Iterator[Progress]
     inputs: Iterator[np.ndarray]  # the same frames at the same size, for the metrics
     metrics: TemporalMetrics = field(default_factory=TemporalMetrics)
@@ -180,7 +210,6 @@ class Lane:
     busy: float = 0.0
     last: np.ndarray | None = None
     finished: bool = False
-    previews: list[Path] = field(default_factory=list)
 
     def step(self) -> None:
         start = time.perf_counter()
@@ -195,18 +224,8 @@ class Lane:
         self.metrics.update(next(self.inputs), progress.frame)
 
     def preview(self) -> str | None:
-        """The latest frame as a file of our own: Gradio rewrites the arrays it is given under a content hash,
-        in place, which races with the browser still fetching the previous update (and A's with B's). Only the
-        last few are kept, so that a long run does not fill the disk with previews."""
-        if self.last is None:
-            return None
-        path = self.output.with_name(f"{self.output.stem}_{self.done:05d}.jpg")
-        if not path.exists():
-            save_image(self.last, path, quality=85)
-            self.previews.append(path)
-            while len(self.previews) > PREVIEWS_KEPT:
-                self.previews.pop(0).unlink(missing_ok=True)
-        return str(path)
+        """The latest frame, inline: a long run leaves no preview files behind."""
+        return None if self.last is None else inline_jpeg(self.last, f"{self.name}, frame {self.done}")
 
     @property
     def fps(self) -> float:
@@ -343,12 +362,13 @@ def camera(
     keep_color: bool,
     size: int,
     fps: float,
-) -> tuple[np.ndarray | None, str, float]:
+) -> tuple[str | None, str, float]:
     """Stylize one webcam frame; the fps readout is a running average of the stylization rate."""
     if frame is None:
         return None, "waiting for the camera", fps
+    frame = np.ascontiguousarray(frame[..., :3])  # RGBA from some browsers
     if not style:
-        return frame, "choose a style image", fps
+        return inline_jpeg(frame, "camera"), "choose a style image", fps
     try:
         ref = resolve_variant(variant)
         handle = style_handle(ref, (style,), None)
@@ -356,12 +376,12 @@ def camera(
     except VstError as e:
         raise gr.Error(readable(e)) from None
     width, height = fit_size(frame.shape[1], frame.shape[0], min(int(size), *frame.shape[:2]))
-    frame = cv2.resize(np.ascontiguousarray(frame[..., :3]), (width, height), interpolation=cv2.INTER_AREA)
+    frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
     start = time.perf_counter()
     (out,) = stylizer.stream([frame], handle, alpha=float(alpha), keep_color=bool(keep_color))
     rate = 1.0 / max(time.perf_counter() - start, 1e-6)
     fps = rate if not fps else 0.8 * fps + 0.2 * rate
-    return out, f"**{fps:.1f} fps** at {frame.shape[1]}x{frame.shape[0]}", fps
+    return inline_jpeg(out, "stylized camera"), f"**{fps:.1f} fps** at {frame.shape[1]}x{frame.shape[0]}", fps
 
 
 # ---------------------------------------------------------------- the zoo tab
@@ -405,7 +425,7 @@ def _variant_dropdown(label: str, value: str) -> gr.Dropdown:
 
 
 def build_demo() -> gr.Blocks:
-    with gr.Blocks(title="vst: video style transfer", analytics_enabled=False, delete_cache=(600, 3600)) as demo:
+    with gr.Blocks(title="vst: video style transfer", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown(
             "# vst: real-time, temporally stable video style transfer\n"
             "Stylize a clip with two variants side by side. The `noise-resilient` decoder was trained so that "
@@ -435,9 +455,7 @@ def build_demo() -> gr.Blocks:
                     for slot in "AB":
                         with gr.Column():
                             fps = gr.Markdown(label=f"fps {slot}", elem_id=f"fps-{slot.lower()}")
-                            frame = gr.Image(
-                                label=f"Live {slot}", format="jpeg", height=200, elem_id=f"live-{slot.lower()}"
-                            )
+                            frame = gr.HTML(label=f"Live {slot}", elem_id=f"live-{slot.lower()}", min_height=200)
                             result = gr.Video(
                                 label=f"Stylized {slot}",
                                 buttons=["download"],
@@ -470,7 +488,7 @@ def build_demo() -> gr.Blocks:
                 gr.Markdown("Your webcam, stylized live. The frames go to the server running the model.")
                 with gr.Row():
                     cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="cam-in")
-                    cam_out = gr.Image(label="Stylized", format="jpeg", elem_id="cam-out")
+                    cam_out = gr.HTML(label="Stylized", elem_id="cam-out", min_height=240)
                 with gr.Row():
                     cam_style_in = gr.Image(
                         value=str(MEDIA / "starry_night.jpg"), type="filepath", label="Style", height=160

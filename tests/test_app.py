@@ -128,7 +128,7 @@ def test_bad_uploads_get_readable_errors_and_the_server_keeps_serving(
     assert not list(app_tmp.glob("vst-app-*"))
 
 
-def test_a_clip_that_states_no_duration_is_cut_at_the_limit(client, tmp_path: Path) -> None:
+def test_a_clip_that_states_no_duration_is_cut_at_the_limit(client, tmp_path: Path, app_tmp: Path) -> None:
     from gradio_client import handle_file
 
     import app
@@ -142,8 +142,13 @@ def test_a_clip_that_states_no_duration_is_cut_at_the_limit(client, tmp_path: Pa
             frame.pts = i
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
+    cache = app_tmp / "gradio"
+    before = set(cache.rglob("*"))
     result = client.predict(handle_file(raw), handle_file(MEDIA / "wave.jpg"), *VARIANTS, api_name="/compare")
     assert count_frames(video_path(result[0]))[0] == 25 * app.MAX_SECONDS
+    # a run of 1,000 frames leaves its upload and two videos, and no file per live preview
+    added = sorted(p.name for p in set(cache.rglob("*")) - before if p.is_file())
+    assert len(added) <= 4 and all(name.endswith((".mp4", ".jpg")) for name in added), added
 
 
 def test_variant_errors_show_what_was_typed() -> None:

@@ -67,11 +67,15 @@ def test_upload_compare_and_screenshot(page, make_video, tmp_path: Path) -> None
     assert shot.stat().st_size > 10_000
 
 
-def test_camera_filter_streams_stylized_frames(page, tmp_path: Path) -> None:
+def test_camera_filter_streams_stylized_frames(page, tmp_path: Path, app_tmp: Path) -> None:
+    cache = app_tmp / "gradio"
+    before = set(cache.rglob("*"))
     page.get_by_role("tab", name="Camera filter").click()
     page.locator("#cam-in").get_by_text("Click to Access Webcam").click()
     page.locator("#cam-in").get_by_role("button", name="capture photo").click()  # starts the stream
     page.locator("#cam-out img").wait_for(timeout=180_000)
     page.locator("#cam-fps").get_by_text("fps").wait_for(timeout=60_000)
     assert fps_of(page.locator("#cam-fps").inner_text()) > 0
+    page.wait_for_timeout(2000)  # more frames: the stream writes none of them to the server's disk
+    assert not [p for p in set(cache.rglob("*")) - before if p.is_file()]
     page.screenshot(path=str(tmp_path / "camera.png"))

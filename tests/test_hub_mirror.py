@@ -321,6 +321,45 @@ def test_hub_errors_are_one_clear_line(olah, mirrors, ckpt, tmp_path):
     assert f") cannot be reached: run `vst zoo pull hf://{ORG}/never-pulled` while online" in err_missing
 
 
+APP_FETCH = """
+import json, sys
+import app
+app.MAX_HUB_REPOS, app.MAX_HUB_BYTES = 2, int(sys.argv[1])
+for ref in json.loads(sys.argv[2]):
+    try:
+        print("ok", app.fetch(ref))
+    except Exception as e:
+        print("error", type(e).__name__, e)
+"""
+
+
+def test_the_app_bounds_what_visitors_download(olah, mirrors, ckpt, tmp_path):
+    files = checkpoint_files(ckpt)
+    shas = {name: hub_repo(mirrors, name, files) for name in ("kept", "a", "b", "c")}
+    hub_repo(mirrors, "big", {**files, "encoder.safetensors": os.urandom(3 * 2**20)})
+    env = hf_env(olah, tmp_path / "hf")
+    assert vst(env, "zoo", "pull", f"hf://{ORG}/kept").returncode == 0  # the operator's: never evicted
+
+    size = sum(len(data) for data in files.values())
+    limit = size + 2**20
+    refs = [f"hf://{ORG}/{name}" for name in ("kept", "a", "b", "a", "c", "big")]
+    done = subprocess.run(
+        [sys.executable, "-c", APP_FETCH, str(limit), json.dumps(refs)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()[-len(refs) :]
+    # each fetch is pinned to the commit it got; the third repo evicts the least recently used one (b)
+    assert lines[:5] == [f"ok hf://{ORG}/{name}@{shas[name]}" for name in ("kept", "a", "b", "a", "c")]
+    big, cap = f"{(size + 3 * 2**20) / 2**20:.1f} MB", f"{limit / 2**20:.0f} MB"
+    assert lines[5] == f"error ZooError hf://{ORG}/big is {big}; checkpoints up to {cap} are downloaded here"
+    cached = sorted(p.name for p in (tmp_path / "hf" / "hub").glob("models--*"))
+    assert cached == [f"models--{ORG}--{name}" for name in ("a", "c", "kept")]
+
+
 # ---------------------------------------------------------------- push
 
 

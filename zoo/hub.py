@@ -9,12 +9,14 @@ huggingface_hub's cache, so `HF_HOME`, `HF_HUB_CACHE`, `HF_ENDPOINT` and
 from __future__ import annotations
 
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from huggingface_hub import HfApi, is_offline_mode, snapshot_download
+from huggingface_hub import HfApi, is_offline_mode, scan_cache_dir, snapshot_download
 from huggingface_hub import constants as hf_constants
 from huggingface_hub.errors import (
+    DryRunError,
     EntryNotFoundError,
     HfHubHTTPError,
     OfflineModeIsEnabled,
@@ -89,13 +91,28 @@ def cached_folder(ref: HubRef, files: tuple[str, ...] = CHECKPOINT_FILES) -> Pat
     return Path(folder)
 
 
-def download(ref: HubRef, files: tuple[str, ...] = CHECKPOINT_FILES) -> Path:
+def download(ref: HubRef, files: tuple[str, ...] = CHECKPOINT_FILES, max_bytes: int | None = None) -> Path:
     """Fetch `files` (those of them the repo has) into the HF cache and return the snapshot folder.
 
-    Anything already cached is reused, and offline the cache is all there is.
+    Anything already cached is reused, and offline the cache is all there is. With `max_bytes`, a dry run first
+    asks the Hub what would travel, and nothing is fetched if that is more (or unknown): a server's bound on
+    what its visitors can make it download; a snapshot already cached is then used as it is, even for a branch.
     """
+    if max_bytes is not None and (folder := cached_folder(ref, files)):
+        return folder
     try:
-        return Path(snapshot_download(ref.repo_id, revision=ref.revision, allow_patterns=list(files)))
+        revision = ref.revision
+        if max_bytes is not None:
+            with tempfile.TemporaryDirectory() as scratch:  # the dry run notes the branch's commit in its cache
+                plan = snapshot_download(
+                    ref.repo_id, revision=revision, allow_patterns=list(files), cache_dir=scratch, dry_run=True
+                )
+            sizes = [f.file_size for f in plan]
+            if None in sizes or sum(sizes) > max_bytes:
+                size = "of unknown size" if None in sizes else f"{sum(sizes) / 2**20:.1f} MB"
+                raise ZooError(f"{ref} is {size}; checkpoints up to {max_bytes / 2**20:.0f} MB are downloaded here")
+            revision = plan[0].commit_hash if plan else revision  # the commit that was measured, not a later one
+        return Path(snapshot_download(ref.repo_id, revision=revision, allow_patterns=list(files)))
     except RevisionNotFoundError:
         raise ZooError(f"{ref}: the repo {ref.repo_id} has no revision {ref.revision!r}") from None
     except RepositoryNotFoundError:
@@ -103,7 +120,7 @@ def download(ref: HubRef, files: tuple[str, ...] = CHECKPOINT_FILES) -> Path:
             f"{ref}: no such model repo on {hf_constants.ENDPOINT} "
             "(for a private or gated repo, log in with `hf auth login` or set HF_TOKEN)"
         ) from None
-    except (EntryNotFoundError, OfflineModeIsEnabled, httpx.TransportError) as e:
+    except (EntryNotFoundError, OfflineModeIsEnabled, DryRunError, httpx.TransportError) as e:
         # Not cached, and the network is off limits or out of reach.
         why = "HF_HUB_OFFLINE is set" if is_offline_mode() else f"the Hub ({hf_constants.ENDPOINT}) cannot be reached"
         raise ZooError(
@@ -112,6 +129,19 @@ def download(ref: HubRef, files: tuple[str, ...] = CHECKPOINT_FILES) -> Path:
         ) from e
     except HfHubHTTPError as e:
         raise ZooError(f"{ref}: download failed: {str(e).splitlines()[0]}") from None
+
+
+def evict(repo_id: str) -> None:
+    """Delete every cached revision of a model repo from the HF cache."""
+    cache = scan_cache_dir()
+    commits = [
+        revision.commit_hash
+        for repo in cache.repos
+        if repo.repo_id == repo_id and repo.repo_type == "model"
+        for revision in repo.revisions
+    ]
+    if commits:
+        cache.delete_revisions(*commits).execute()
 
 
 def verify(folder: Path, label: str | None = None) -> None:
