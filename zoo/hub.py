@@ -23,7 +23,7 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
-from huggingface_hub.utils import httpx
+from huggingface_hub.utils import HFValidationError, httpx, validate_repo_id
 
 from vst_core import VstError
 from vst_core.checkpoint import (
@@ -40,7 +40,6 @@ from .errors import ZooError
 SCHEME = "hf://"
 CARD_FILE = "README.md"
 CHECKPOINT_FILES = (MODEL_FILE, CONFIG_FILE, ENCODER_FILE, CARD_FILE)
-_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 # A branch, tag, commit or `refs/pr/N`: git ref characters, relative, no empty or dot-led path parts. The Hub
 # cache joins the revision onto a path, so `/etc/passwd` or `../x` would name a local file.
@@ -59,7 +58,11 @@ class HubRef:
         if not ref.startswith(SCHEME):
             raise ZooError(f"not a Hub reference: {ref!r} (expected hf://ORG/NAME or hf://ORG/NAME@REVISION)")
         repo_id, _, revision = ref[len(SCHEME) :].partition("@")
-        if not _REPO_ID.fullmatch(repo_id) or repo_id.endswith((".git", "-", ".")) or ".." in repo_id:
+        try:
+            validate_repo_id(repo_id)
+        except HFValidationError:
+            repo_id = ""
+        if "/" not in repo_id:
             raise ZooError(f"{ref!r} does not name a Hub repo: expected hf://ORG/NAME[@REVISION]")
         if "@" in ref[len(SCHEME) :] and not revision.strip():
             raise ZooError(f"{ref!r} has an empty revision after '@'")
