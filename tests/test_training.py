@@ -145,6 +145,29 @@ def test_resume_from_a_committed_milestone(data, tmp_path):
     assert config["training"]["tap_scales"] == tap_scales
 
 
+def test_a_checkpoint_keeps_the_history_of_the_runs_that_made_it(data, tmp_path):
+    """Resumed on other data (another machine, say), then fine-tuned: the card tells every phase."""
+    run = tmp_path / "run"
+    assert vst(train_args(data, run, 2)) == 0
+    content, style = data
+    assert vst(train_args((content, style), run, 3, "--resume", "--content", str(content), str(style))) == 0
+    tuned = tmp_path / "tuned"
+    assert vst(train_args(data, tuned, 1, "--init", str(run), "--recipe", "noise-resilient")) == 0
+    config = json.loads((tuned / "config.json").read_text())
+    history = config["history"]
+    assert [(h["steps"], h["schedule"], h["content_images"]) for h in history] == [(2, [[0, 32]], 3), (3, [[2, 32]], 5)]
+    card = (tuned / "README.md").read_text()
+    assert "1. `baseline`: 32 px for steps 0-2 at batch 2" in card and "2. `baseline`: 32 px for steps 2-3" in card
+
+
+def test_a_time_limit_saves_and_stops(data, tmp_path):
+    run = tmp_path / "run"
+    assert vst(train_args(data, run, 1000, "--time-limit", "0.001", "--eval-content", str(data[0]))) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["steps"] == 1  # the first step past the limit (checked at every log line) is the last
+    assert (run / STATE_FILE).exists() and (run / "eval.csv").read_text().splitlines()[1].startswith("1,")
+
+
 def test_quality_metrics_flatten_for_the_model_card():
     nested = {"unseen": {"512": {"style_ratio": 0.3}}, "trained": {"256": {"colour_spread_ratio": 0.9}}}
     assert flatten(nested) == {"unseen_512px_style_ratio": 0.3, "trained_256px_colour_spread_ratio": 0.9}

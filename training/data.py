@@ -26,10 +26,9 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from vst_core.errors import VstError
-from vst_core.video import frame_count, iter_frames
+from vst_core.images import IMAGE_SUFFIXES
+from vst_core.video import VIDEO_SUFFIXES, frame_count, iter_frames
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
-VIDEO_SUFFIXES = {".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v"}
 SKIP_DIRS = {"flow", "flow_viz", "occlusions", "invalid"}
 FRAME_LONG_SIDE = 512  # cached video frames, the size the training images come at
 

@@ -10,6 +10,7 @@ the sizes users run, is `benchmarks/quality.py`).
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -58,8 +59,9 @@ class HeldOutEval:
                     feats = self.encoder(out, TAPS)
                     ratios.append(style_ratio(feats, content, targets))
                     distances.append(content_distance(feats[-1], content[-1], targets[-1]))
-            result[f"{name}_style_ratio"] = float(np.mean(ratios))
-            result[f"{name}_content_distance"] = float(np.mean(distances))
+            # an empty set (no held-out painting under --style) is nan: there is nothing to measure
+            result[f"{name}_style_ratio"] = float(np.mean(ratios)) if ratios else math.nan
+            result[f"{name}_content_distance"] = float(np.mean(distances)) if distances else math.nan
         result["gap"] = result["unseen_style_ratio"] - result["trained_style_ratio"]
         decoder.train(was_training)
         return result

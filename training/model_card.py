@@ -58,16 +58,27 @@ def _description(config: dict[str, Any]) -> str:
     return text
 
 
-def _schedule(config: dict[str, Any]) -> str:
+def _schedule(phases: list[list[int]], steps: int) -> str:
     """Crop sizes by phase, e.g. `128 px for steps 0-15000, 256 px for steps 15000-20000`."""
-    t = config.get("training", {})
-    phases = t.get("schedule") or [[0, t.get("size")]]
-    ends = [first for first, _ in phases[1:]] + [config["steps"]]
+    ends = [first for first, _ in phases[1:]] + [steps]
     return ", ".join(f"{size} px for steps {first}-{end}" for (first, size), end in zip(phases, ends))
 
 
-def _count(data: dict[str, Any], key: str, noun: str) -> str:
-    return f" ({data[key]} {noun})" if key in data else ""
+def _images(paths: list[str], count: int | None) -> str:
+    return (f"{count} images from " if count is not None else "") + ", ".join(f"`{p}`" for p in paths)
+
+
+def _history(config: dict[str, Any]) -> str:
+    """The earlier runs that made the starting weights, oldest first (`training.train.phase`)."""
+    lines = [
+        f"{i}. `{p['recipe']}`: {_schedule(p['schedule'], p['steps'])} at batch {p['batch_size']}, "
+        f"{p['world_size']} process(es) on `{p['device']}`, {p['wall_seconds'] / 3600:.2f} h; "
+        f"content: {_images(p['content'], p['content_images'])}; style: {_images(p['style'], p['style_images'])}"
+        for i, p in enumerate(config.get("history") or [], 1)
+    ]
+    if not lines:
+        return ""
+    return "\n\nThe weights this run started from were made by these runs, oldest first:\n\n" + "\n".join(lines)
 
 
 def _held_out(data: dict[str, Any], t: dict[str, Any]) -> str:
@@ -112,14 +123,14 @@ def write_model_card(directory: str | Path, config: dict[str, Any]) -> Path:
 ## Training budget and data
 
 - recipe: `{config["recipe"]}`{f", noise {json.dumps(config['noise'])}" if config.get("noise") else ""}
-- steps: {config["steps"]} at batch {t.get("batch_size")} of random crops: {_schedule(config)} \
+- steps: {config["steps"]} at batch {t.get("batch_size")} of random crops: \
+{_schedule(t.get("schedule") or [[0, t.get("size")]], config["steps"])} \
 (learning rate {t.get("lr")}, style weight {t.get("style_weight")}), {t.get("world_size", 1)} process(es) on \
 `{t.get("device")}`, {hours:.2f} h wall time
 - initialised from: {_init_line(config.get("init"))}
-- content: {", ".join(f"`{c}`" for c in data.get("content", []))}{_count(data, "content_images", "images")}
-- style: {", ".join(f"`{s}`" for s in data.get("style", []))}{_count(data, "style_images", "images")}\
-{_held_out(data, t)}
-- style augmentation: {_augmentation(t)}
+- content: {_images(data.get("content", []), data.get("content_images"))}
+- style: {_images(data.get("style", []), data.get("style_images"))}{_held_out(data, t)}
+- style augmentation: {_augmentation(t)}{_history(config)}
 
 The AdaIN paper trained on MS-COCO + WikiArt (80k + 80k images) for 160k steps at 256 px on a GPU;
 this checkpoint's budget is the one above.

@@ -82,6 +82,7 @@ class TrainConfig:
     init: str | None = None
     log_every: int = 10
     save_every: int = 250
+    time_limit: float = 0.0  # seconds this process may train (0: no limit); it saves and stops when they are spent
     sample_every: int = 500
     tap_scales: list[float] | None = None  # fixed per run; inherited from --init
     schedule: list[list[int]] = field(default_factory=list)  # [first step, crop size] of each phase
@@ -122,6 +123,22 @@ def mix_styles(stats: list[StyleStats], cfg: TrainConfig, gen: torch.Generator) 
     t = torch.where(torch.rand(b, generator=gen) < cfg.style_mix, torch.rand(b, generator=gen), torch.ones(b))
     t = t.view(b, 1, 1, 1).to(stats[0].mean.device)
     return [StyleStats(t * s.mean + (1 - t) * s.mean[partner], t * s.std + (1 - t) * s.std[partner]) for s in stats]
+
+
+def phase(config: dict) -> dict:
+    """What one run of the trainer did, from its config: an entry in the history of the checkpoints made from it."""
+    t, data = config["training"], config["data"]
+    keys = ("content", "content_images", "style", "style_images")
+    return {
+        "recipe": config["recipe"],
+        "steps": config["steps"],
+        "schedule": t.get("schedule") or [[0, t["size"]]],
+        "batch_size": t["batch_size"],
+        "device": t["device"],
+        "world_size": t["world_size"],
+        "wall_seconds": t["wall_seconds"],
+        **{key: data.get(key) for key in keys},
+    }
 
 
 def save_state(out: Path, step: int, decoder: Decoder, opt: torch.optim.Optimizer, rng: list[torch.Tensor]) -> None:
@@ -165,6 +182,7 @@ def check(cfg: TrainConfig, out: Path) -> None:
             raise TrainError(f"{flag} must be a positive number, got {value}")
     rates = {"--noise-amount": cfg.noise_amount, "--noise-weight": cfg.noise_weight, "--style-weight": cfg.style_weight}
     rates.update({"--style-hue": cfg.style_hue, "--style-jitter": cfg.style_jitter, "--lr-decay": cfg.lr_decay})
+    rates["--time-limit"] = cfg.time_limit
     for flag, value in rates.items():
         if not (math.isfinite(value) and value >= 0):
             raise TrainError(f"{flag} must be a non-negative number, got {value}")
@@ -191,10 +209,12 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
     encoder = encoder.to(device, memory_format=torch.channels_last)
     decoder = Decoder()
     init_config: dict = {}
+    history: list[dict] = []  # the runs that made the starting weights, oldest first
     if cfg.init:
         init_decoder, _, init_config = load_checkpoint(cfg.init, cfg.encoder)
         decoder.load_state_dict(init_decoder.state_dict())
         cfg.tap_scales = cfg.tap_scales or init_config.get("training", {}).get("tap_scales")
+        history = [*init_config.get("history", []), phase(init_config)] if "training" in init_config else []
     decoder = decoder.to(device, memory_format=torch.channels_last)
     opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
 
@@ -213,9 +233,15 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
         start = read_config(out)["steps"]
         gen.manual_seed(cfg.seed * 1000 + rank + start)
     if start:
-        previous = read_config(out)["training"]
+        before = read_config(out)
+        previous = before["training"]
         cfg.tap_scales, elapsed = previous["tap_scales"], previous["wall_seconds"]
         cfg.schedule = previous.get("schedule") or [[0, previous["size"]]]
+        history = before.get("history", [])
+        moved = (previous["content"], previous["style"], previous["device"]) != (cfg.content, cfg.style, str(device))
+        if moved:  # other data or another machine: the steps so far become a phase of their own
+            history = [*history, phase(before)]
+            cfg.schedule, elapsed = [], 0.0
     if not cfg.schedule or cfg.schedule[-1][1] != cfg.size:
         cfg.schedule.append([start, cfg.size])  # a resumed run may go on at another crop size
 
@@ -254,6 +280,7 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
             "init": {"from": cfg.init, "recipe": init_config["recipe"], "steps": init_config["steps"]}
             if cfg.init
             else None,
+            "history": history,
             "data": {
                 "content": cfg.content,
                 "style": cfg.style,
@@ -288,6 +315,15 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
         group["initial_lr"] = cfg.lr
     schedule = LambdaLR(opt, lambda i: 1.0 / (1.0 + cfg.lr_decay * (start + i)))  # AdaIN's inverse decay
     t0, tick = time.time() - elapsed, time.time()
+    deadline = time.monotonic() + cfg.time_limit if cfg.time_limit else math.inf
+
+    def out_of_time() -> bool:
+        """Whether the time limit is spent, as rank 0 sees it: every rank stops at the same step."""
+        flag = torch.tensor([float(time.monotonic() >= deadline)], device=device)
+        if world > 1:
+            dist.broadcast(flag, 0)
+        return bool(flag.item())
+
     for step in bar:
         content_crops, style_crops = next(stream)
         x = content_crops.to(device, memory_format=torch.channels_last).float() / 255.0
@@ -325,22 +361,25 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
             raise FloatingPointError(f"loss became {loss.item()} at step {step}")
 
         done = step + 1
-        if main and (done % cfg.log_every == 0 or done == cfg.steps):
+        last = done == cfg.steps or (done % cfg.log_every == 0 and out_of_time())
+        if main and (done % cfg.log_every == 0 or last):
             rate = cfg.log_every / max(time.time() - tick, 1e-9)
             tick = time.time()
             values = [loss.item(), lc.item(), ls.item(), ln.item()]
             bar.set_postfix(loss=f"{values[0]:.3f}", c=f"{values[1]:.3f}", s=f"{values[2]:.3f}", n=f"{values[3]:.5f}")
             log.writerow([done, *(f"{v:.6g}" for v in values), f"{lr:.3g}", f"{rate:.3f}"])
             log_file.flush()
-        if main and (done % cfg.sample_every == 0 or done == cfg.steps):
+        if main and (done % cfg.sample_every == 0 or last):
             from torchvision.utils import save_image  # lazy: keeps `vst --help` and every other command fast
 
             grid = torch.cat([x[:4].float(), out_img[:4].detach().float().clamp(0, 1)])
             save_image(grid, out / "samples" / f"step_{done:06d}.png", nrow=4)
-        if evaluation and (done % cfg.eval_every == 0 or done == cfg.steps):
+        if evaluation and (done % cfg.eval_every == 0 or last):
             evaluation.log(out / "eval.csv", done, decoder, autocast)
-        if done % cfg.save_every == 0 or done == cfg.steps:
+        if done % cfg.save_every == 0 or last:
             save(done, time.time() - t0)
+        if last:
+            break
     if log_file:
         log_file.close()
     if world > 1:
@@ -392,6 +431,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-every", type=int, default=d.log_every)
     parser.add_argument("--save-every", type=int, default=d.save_every)
     parser.add_argument("--sample-every", type=int, default=d.sample_every)
+    parser.add_argument(
+        "--time-limit", type=float, default=d.time_limit, help="seconds to train, then save and stop (0: no limit)"
+    )
     parser.add_argument("-o", "--output", required=True, help="checkpoint folder to write")
 
 

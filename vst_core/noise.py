@@ -18,15 +18,17 @@ def add_noise(
     gaussian: dense N(0, amount^2) on every pixel and channel (amount is sigma).
     impulse: sparse salt-and-pepper on a fraction `amount` of the pixels (the
     original authors' 0.3%), the same pixel hit in all three channels.
+    The noise is drawn on the CPU (where `generator` lives) and moved to the frames' device: the same seed gives the
+    same noise on any device.
     """
     amount = DEFAULT_AMOUNT[kind] if amount is None else amount
     if kind == "gaussian":
-        noise = torch.randn(x.shape, generator=generator, device=x.device, dtype=torch.float32)
+        noise = torch.randn(x.shape, generator=generator, dtype=torch.float32).to(x.device)
         return (x + amount * noise.to(x.dtype)).clamp(0.0, 1.0)
     if kind == "impulse":
         b, _, h, w = x.shape
-        hit = torch.rand((b, 1, h, w), generator=generator, device=x.device) < amount
-        salt = (torch.rand((b, 1, h, w), generator=generator, device=x.device) < 0.5).to(x.dtype)
+        hit = torch.rand((b, 1, h, w), generator=generator).to(x.device) < amount
+        salt = (torch.rand((b, 1, h, w), generator=generator) < 0.5).to(x.device, x.dtype)
         return torch.where(hit, salt.expand_as(x), x)
     raise ValueError(f"unknown noise kind {kind!r}; choose gaussian or impulse")
 
