@@ -161,6 +161,11 @@ def readable(error: Exception) -> str:
     return text
 
 
+def refusal(error: VstError) -> gr.Error:
+    """What the visitor sent cannot be used: one line on the page, and no traceback in the server's log."""
+    return gr.Error(readable(error), print_exception=False)
+
+
 def _server_dirs() -> set[str]:
     """Where the server keeps uploads, runs, examples and caches."""
     from huggingface_hub.constants import HF_HUB_CACHE
@@ -265,7 +270,7 @@ def compare(
     try:
         yield from _compare(video, style, variant_a, variant_b, alpha, keep_color, size, style_b, mix)
     except VstError as e:
-        raise gr.Error(readable(e)) from None
+        raise refusal(e) from None
     except gr.Error:
         raise
     except Exception as e:  # the server keeps serving; the visitor gets one line, the log the traceback
@@ -350,7 +355,7 @@ def check_style(payload: Any) -> str | None:
     try:
         load_image(path, STYLE_SIZE)
     except VstError as e:
-        raise gr.Error(readable(e)) from None
+        raise refusal(e) from None
     return path
 
 
@@ -374,7 +379,7 @@ def camera(
         handle = style_handle(ref, (style,), None)
         stylizer = get_stylizer(ref)
     except VstError as e:
-        raise gr.Error(readable(e)) from None
+        raise refusal(e) from None
     width, height = fit_size(frame.shape[1], frame.shape[0], min(int(size), *frame.shape[:2]))
     frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
     start = time.perf_counter()
