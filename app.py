@@ -3,9 +3,10 @@
     python app.py [--host H] [--port P] [--share]
 
 Tabs: *Compare* (a clip and a style, two variants, both videos side by side with their audio, stylized
-frames and fps streamed while they run, then the temporal metrics of each), *Camera filter* (a webcam
-stylized live) and *Model zoo* (the registered variants and their model cards). The comparison is also the
-API endpoint `/compare(video, style, variant_a, variant_b, ...)`, which returns the two videos first.
+frames and fps streamed while they run, then the temporal metrics of each), *Photo* (a still image, the same
+two variants), *Camera filter* (a webcam stylized live) and *Model zoo* (the registered variants and their
+model cards). The comparisons are also the API endpoints `/compare(video, style, variant_a, variant_b, ...)`,
+which returns the two videos first, and `/photo(photo, style, variant_a, variant_b, ...)`.
 
 Models come only through `zoo`, frames only through `vst_core.video`; this file is the web layer.
 """
@@ -35,7 +36,7 @@ import numpy as np
 import zoo
 from vst_core import VideoStylizer, VstError
 from vst_core.encoder import cache_dir
-from vst_core.images import fit_size, load_image
+from vst_core.images import fit_size, load_image, to_uint8
 from vst_core.metrics import TemporalMetrics
 from vst_core.video import VIDEO_SUFFIXES, Progress, VideoInfo, iter_frames, probe, stylize_video
 from zoo import ZooError, hub
@@ -49,6 +50,7 @@ DEFAULT_VARIANTS = ("baseline", "noise-resilient")
 # well under a minute for both variants on a 2-core CPU; the slider goes up to what a GPU handles in real time.
 DEFAULT_SIZE = 180
 SIZE_RANGE = (64, 720)
+PHOTO_SIZE = 512  # a photo's default short side: one frame, so it can be larger than a clip's
 STYLE_SIZE = 384  # short side the style image is encoded at: brush strokes keep their scale on small frames
 MAX_SECONDS = 20.0
 MAX_PIXELS = 3840 * 2160
@@ -344,6 +346,46 @@ def _compare(
         )
 
 
+# ---------------------------------------------------------------- a photo
+
+
+def shrink(frame: np.ndarray, size: int) -> np.ndarray:
+    """An RGB frame with its short side brought down to `size`, never up: upscaling costs time and adds nothing."""
+    frame = np.ascontiguousarray(frame[..., :3])  # RGBA from some browsers
+    width, height = fit_size(frame.shape[1], frame.shape[0], min(int(size), *frame.shape[:2]))
+    if (width, height) == (frame.shape[1], frame.shape[0]):
+        return frame
+    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
+
+
+def compare_photo(
+    photo: Any,
+    style: Any,
+    variant_a: str = DEFAULT_VARIANTS[0],
+    variant_b: str = DEFAULT_VARIANTS[1],
+    alpha: float = 1.0,
+    keep_color: bool = False,
+    size: int = PHOTO_SIZE,
+) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """Stylize one photo with two variants; returns both images and how long each variant took."""
+    try:
+        frame = to_uint8(load_image(upload_path(photo, "a photo")))
+        style_path = upload_path(style, "a style image")
+        alpha = in_range(alpha, "alpha", 0.0, 1.0)
+        frame = shrink(frame, int(in_range(size, "processing size", *SIZE_RANGE)))
+        results = []
+        for ref in (resolve_variant(variant_a), resolve_variant(variant_b)):
+            handle = style_handle(ref, (style_path,), None)
+            start = time.perf_counter()
+            (out,) = get_stylizer(ref).stream([frame], handle, alpha=alpha, keep_color=bool(keep_color))
+            seconds = time.perf_counter() - start
+            results.append((out, f"**{ref}**: {out.shape[1]}x{out.shape[0]} in **{seconds:.2f} s**"))
+    except VstError as e:
+        raise refusal(e) from None
+    (a, readout_a), (b, readout_b) = results
+    return a, b, readout_a, readout_b
+
+
 # ---------------------------------------------------------------- the camera filter
 
 
@@ -371,7 +413,7 @@ def camera(
     """Stylize one webcam frame; the fps readout is a running average of the stylization rate."""
     if frame is None:
         return None, "waiting for the camera", fps
-    frame = np.ascontiguousarray(frame[..., :3])  # RGBA from some browsers
+    frame = shrink(frame, size)
     if not style:
         return inline_jpeg(frame, "camera"), "choose a style image", fps
     try:
@@ -380,8 +422,6 @@ def camera(
         stylizer = get_stylizer(ref)
     except VstError as e:
         raise refusal(e) from None
-    width, height = fit_size(frame.shape[1], frame.shape[0], min(int(size), *frame.shape[:2]))
-    frame = cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
     start = time.perf_counter()
     (out,) = stylizer.stream([frame], handle, alpha=float(alpha), keep_color=bool(keep_color))
     rate = 1.0 / max(time.perf_counter() - start, 1e-6)
@@ -488,6 +528,38 @@ def build_demo() -> gr.Blocks:
                 )
                 gr.Examples(_examples(), inputs=[video, style], label="Examples (click one, then Stylize)")
                 gr.Markdown((MEDIA / "ATTRIBUTION.md").read_text(), elem_id="attribution")
+
+            with gr.Tab("Photo", id="photo"):
+                with gr.Row():
+                    photo = gr.Image(label="Photo", type="filepath", elem_id="photo-in", height=240)
+                    photo_style = gr.Image(label="Style", type="filepath", elem_id="photo-style-in", height=240)
+                    with gr.Column():
+                        photo_a = _variant_dropdown("Variant A", DEFAULT_VARIANTS[0])
+                        photo_b = _variant_dropdown("Variant B", DEFAULT_VARIANTS[1])
+                        photo_run = gr.Button("Stylize with both", variant="primary", elem_id="photo-run")
+                with gr.Row():
+                    photo_alpha = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Style strength (alpha)")
+                    photo_size = gr.Slider(
+                        *SIZE_RANGE, value=PHOTO_SIZE, step=2, label="Processing size (short side, px)"
+                    )
+                    photo_keep = gr.Checkbox(label="Preserve the photo's colors")
+                with gr.Row(equal_height=True):
+                    images, times = [], []
+                    for slot in "AB":
+                        with gr.Column():
+                            times.append(gr.Markdown(elem_id=f"photo-time-{slot.lower()}"))
+                            images.append(
+                                gr.Image(label=f"Stylized {slot}", format="jpeg", elem_id=f"photo-{slot.lower()}")
+                            )
+                photo_run.click(
+                    compare_photo,
+                    inputs=[photo, photo_style, photo_a, photo_b, photo_alpha, photo_keep, photo_size],
+                    outputs=[*images, *times],
+                    api_name="photo",
+                    preprocess=False,
+                    concurrency_limit=1,
+                    concurrency_id="stylize",
+                )
 
             with gr.Tab("Camera filter", id="camera"):
                 gr.Markdown("Your webcam, stylized live. The frames go to the server running the model.")

@@ -64,11 +64,11 @@ def test_compare_returns_two_videos_with_the_inputs_frames(client, make_video, t
         assert temporal_error >= 0 and warping_error >= 0 and -1 <= ssim <= 1
 
 
-def _error_of(client, *inputs) -> str:
+def _error_of(client, *inputs, api_name: str = "/compare") -> str:
     from gradio_client.exceptions import AppError
 
     with pytest.raises(AppError) as info:
-        client.predict(*inputs, api_name="/compare")
+        client.predict(*inputs, api_name=api_name)
     message = str(info.value)
     assert message and "\n" not in message and "Traceback" not in message
     assert "/tmp/" not in message  # server paths are cut down to file names
@@ -149,6 +149,26 @@ def test_a_clip_that_states_no_duration_is_cut_at_the_limit(client, tmp_path: Pa
     # a run of 1,000 frames leaves its upload and two videos, and no file per live preview
     added = sorted(p.name for p in set(cache.rglob("*")) - before if p.is_file())
     assert len(added) <= 4 and all(name.endswith((".mp4", ".jpg")) for name in added), added
+
+
+def test_a_photo_with_both_variants(client, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    photo = tmp_path / "photo.png"
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (90, 120, 3), np.uint8)).save(photo)
+    style = handle_file(MEDIA / "wave.jpg")
+    image_a, image_b, time_a, time_b = client.predict(
+        handle_file(photo), style, *VARIANTS, 1.0, False, 64, api_name="/photo"
+    )
+    for image, readout, variant in ((image_a, time_a, VARIANTS[0]), (image_b, time_b, VARIANTS[1])):
+        assert Image.open(image).size == fit_size(120, 90, 64)
+        assert readout.startswith(f"**{variant}**: ") and " s**" in readout
+    # a larger size than the photo's is no upscale; a file that is no image is one line
+    image_a = client.predict(handle_file(photo), style, *VARIANTS, 1.0, False, 512, api_name="/photo")[0]
+    assert Image.open(image_a).size == (120, 90)
+    not_an_image = tmp_path / "photo.jpg"
+    not_an_image.write_text("no picture")
+    assert "photo.jpg" in _error_of(client, handle_file(not_an_image), style, *VARIANTS, api_name="/photo")
 
 
 def test_variant_errors_show_what_was_typed() -> None:
