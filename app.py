@@ -1,6 +1,7 @@
 """The web demo: two zoo variants side by side on one clip, with a live fps readout per variant.
 
-    python app.py [--host H] [--port P] [--share]
+    vst app [--host H] [--port P] [--share]        # installed
+    python app.py [--host H] [--port P] [--share]  # from a checkout, the same
 
 Tabs: *Compare* (a clip and a style, two variants, both videos side by side with their audio, stylized
 frames and fps streamed while they run, then the temporal metrics of each), *Photo* (a still image, the same
@@ -13,7 +14,6 @@ Models come only through `zoo`, frames only through `vst_core.video`; this file 
 
 from __future__ import annotations
 
-import argparse
 import base64
 import functools
 import html
@@ -21,6 +21,7 @@ import logging
 import math
 import os
 import re
+import sys
 import tempfile
 import threading
 import time
@@ -34,6 +35,7 @@ import gradio as gr
 import numpy as np
 
 import zoo
+from vst_cli import MEDIA
 from vst_core import VideoStylizer, VstError
 from vst_core.encoder import cache_dir
 from vst_core.images import fit_size, load_image, to_uint8
@@ -44,7 +46,6 @@ from zoo.hub import SCHEME, HubRef
 
 log = logging.getLogger("vst.app")
 
-MEDIA = Path(__file__).resolve().parent / "examples" / "media"
 DEFAULT_VARIANTS = ("baseline", "noise-resilient")
 # Short side the frames are stylized at. At 180 px the bundled 2.5 s example (60 frames) is meant to take
 # well under a minute for both variants on a 2-core CPU; the slider goes up to what a GPU handles in real time.
@@ -613,30 +614,22 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="vst web demo: two variants side by side, live fps.")
-    parser.add_argument(
-        "--host",
-        default=os.environ.get("GRADIO_SERVER_NAME"),
-        help="address to serve on (0.0.0.0: the whole network); default $GRADIO_SERVER_NAME, else 127.0.0.1",
-    )
-    parser.add_argument(
-        "--port", type=int, default=None, help="default $GRADIO_SERVER_PORT, else the first free one from 7860"
-    )
-    parser.add_argument("--share", action="store_true", help="also open a public *.gradio.live link")
-    args = parser.parse_args(argv)
+def serve(host: str | None = None, port: int | None = None, share: bool = False) -> None:
+    """Build the page and serve it until interrupted; None means Gradio's own default (and its variables)."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     demo = build_demo()
     demo.queue(default_concurrency_limit=1, max_size=16)
     demo.launch(
-        server_name=args.host,
-        server_port=args.port,
-        share=args.share,
+        server_name=host,
+        server_port=port,
+        share=share,
         max_file_size=MAX_UPLOAD,
         allowed_paths=[str(MEDIA)],
         footer_links=["api"],
     )
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # `python app.py [--host H] [--port P] [--share]` from a checkout: `vst app`
+    from vst_cli import main
+
+    raise SystemExit(main(["app", *sys.argv[1:]]))

@@ -14,7 +14,7 @@ from PIL import Image
 from vst_core.images import fit_size
 
 ROOT = Path(__file__).resolve().parents[1]
-MEDIA = ROOT / "examples" / "media"
+MEDIA = ROOT / "vst_cli" / "media"
 VARIANTS = ("baseline", "noise-resilient")
 
 pytestmark = pytest.mark.slow

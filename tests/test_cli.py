@@ -20,12 +20,12 @@ import pytest
 import torch
 from PIL import Image
 
-import cli
+import vst_cli as cli
 from vst_core import images
 from vst_core.images import load_image
 from vst_core.video import probe
 
-VARIANTS = Path(cli.__file__).parent / "zoo" / "weights"
+VARIANTS = Path(cli.__file__).parents[1] / "zoo" / "weights"
 
 
 def stylize(*args: str | Path, checkpoint: Path | None = None) -> int:
@@ -304,7 +304,7 @@ def test_output_never_overwrites_input(style_image, random_checkpoint, tmp_path,
 
 def _vst() -> list[str]:
     script = shutil.which("vst", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "cli"]
+    return [script] if script else [sys.executable, "-m", "vst_cli"]
 
 
 @pytest.mark.parametrize("case", ["text named .mp4"])
@@ -365,3 +365,23 @@ def test_bare_vst_prints_help_and_subcommands_show_defaults(capsys):
         with pytest.raises(SystemExit):
             cli.main(argv)
         assert "(default: " in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("blocked", "command", "message"),
+    [
+        ("gradio", "app", "the web demo needs gradio, which is not installed: pip install 'vst-video[app]'"),
+        ("cv2", "stylize", "optical flow needs cv2, which is not installed: pip install 'vst-video[metrics]'"),
+    ],
+)
+def test_a_missing_extra_is_named_in_one_line(blocked: str, command: str, message: str, tmp_path: Path) -> None:
+    """The core install has no gradio, OpenCV or scikit-image: what needs them says which extra brings them."""
+    image = str(cli.MEDIA / "wave.jpg")
+    argv = ["app"] if command == "app" else ["stylize", image, "--style", image, "--variant", "optical-flow"]
+    code = f"import sys; sys.modules[{blocked!r}] = None; import vst_cli; sys.exit(vst_cli.main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv, *(["-o", str(tmp_path / "out.png")] if command != "app" else [])],
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, done.stderr) == (2, f"vst: error: {message}\n")

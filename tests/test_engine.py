@@ -17,7 +17,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-import cli
+import vst_cli as cli
 import zoo
 from vst_core import Decoder, Stylizer, VGGEncoder, load_encoder
 from vst_core.images import load_image, to_uint8

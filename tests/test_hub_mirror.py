@@ -181,7 +181,7 @@ def vst(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def vst_batch(env: dict[str, str], *commands: list[str]) -> list[tuple[int, str, str]]:
     """Several `vst` command lines through `cli.main` in one subprocess (one import of torch, not one each)."""
     driver = (
-        "import contextlib, io, json, sys\nimport cli\nresults = []\n"
+        "import contextlib, io, json, sys\nimport vst_cli as cli\nresults = []\n"
         "for argv in json.loads(sys.argv[1]):\n"
         "    out, err = io.StringIO(), io.StringIO()\n"
         "    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"

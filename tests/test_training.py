@@ -13,10 +13,10 @@ import pytest
 from PIL import Image
 from safetensors.torch import load_file
 
-from cli import main as vst
 from training.curves import plot, smooth
 from training.export import export, flatten
 from training.train import STATE_FILE, add_arguments
+from vst_cli import main as vst
 from vst_core import Stylizer
 
 REPO = Path(__file__).resolve().parents[1]

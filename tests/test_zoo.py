@@ -16,7 +16,7 @@ from PIL import Image
 from safetensors.torch import load_file, save_file
 
 import zoo
-from cli import main as vst
+from vst_cli import main as vst
 from vst_core import VstError
 from zoo import hub, registry
 from zoo.plugins import discover

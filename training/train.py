@@ -41,7 +41,6 @@ from vst_core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
 from vst_core.stylizer import cpu_has_bf16
 
 from .data import Augment, CropStream, Zip, batches, find_files, image_files
-from .evaluate import HeldOutEval
 from .model_card import write_model_card
 from .split import VALIDATION_STYLES
 
@@ -266,6 +265,8 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
         cfg.tap_scales = [round(float(torch.stack([f[t].float().mean() for f in feats]).mean()), 4) for t in range(4)]
     evaluation = None
     if main and cfg.eval_content:
+        from .evaluate import HeldOutEval  # here: the metrics need the [metrics] extra, which `vst --help` does not
+
         unseen = find_files(cfg.style) if not held_out else [p for p in find_files(cfg.style) if p.name in held_out]
         evaluation = HeldOutEval(encoder, find_files(cfg.eval_content), trained=style_files, unseen=unseen)
     model = DistributedDataParallel(decoder) if world > 1 else decoder

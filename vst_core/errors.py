@@ -2,9 +2,16 @@
 
 from pathlib import Path
 
+DISTRIBUTION = "vst-video"  # vst's name on PyPI (`vst` there is another project); the command is `vst`
+
 
 class VstError(Exception):
     """Bad input or a missing resource, with a message that says what to do."""
+
+
+def missing_extra(error: ImportError, what: str, extra: str) -> VstError:
+    """An optional dependency is not installed: say which extra brings it."""
+    return VstError(f"{what} needs {error.name}, which is not installed: pip install '{DISTRIBUTION}[{extra}]'")
 
 
 def require_file(path: Path, error: type[VstError], kind: str) -> None:

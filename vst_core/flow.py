@@ -14,10 +14,14 @@ import os
 from pathlib import Path
 from typing import Literal
 
-import cv2
 import numpy as np
 
-from .errors import VstError, require_file
+from .errors import VstError, missing_extra, require_file
+
+try:
+    import cv2
+except ImportError as e:
+    raise missing_extra(e, "optical flow", "metrics") from None
 
 FlowMethod = Literal["dis", "farneback"]
 

@@ -41,13 +41,18 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
-from skimage.color import rgb2lab
-from skimage.metrics import structural_similarity
 
 from .adain import StyleStats, adain, mean_std
 from .encoder import TAPS, VGGEncoder
+from .errors import missing_extra
 from .flow import FlowMethod, flow_and_mask, inside, warp
 from .images import to_tensor
+
+try:
+    from skimage.color import rgb2lab
+    from skimage.metrics import structural_similarity
+except ImportError as e:
+    raise missing_extra(e, "the quality and temporal metrics", "metrics") from None
 
 TEMPORAL_EPS = 1.0 / 255.0
 

