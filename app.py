@@ -281,6 +281,58 @@ def compare(
         raise gr.Error(f"stylization failed: {type(e).__name__}: {readable(e)}") from None
 
 
+@dataclass(frozen=True)
+class Request:
+    """A comparison's inputs once checked: `precheck` refuses at once what `_compare` would refuse in its turn."""
+
+    src: str
+    info: VideoInfo
+    styles: tuple[str, ...]
+    weights: tuple[float, float] | None
+    refs: tuple[str, str]
+    alpha: float
+    size: int
+
+
+def check_request(
+    video: Any, style: Any, variant_a: str, variant_b: str, alpha: float, size: int, style_b: Any, mix: float
+) -> Request:
+    """Every check that needs no model: the uploads open, the numbers are in range, the variants exist."""
+    src = upload_path(video, "a video clip")
+    styles = (upload_path(style, "a style image"),)
+    alpha = in_range(alpha, "alpha", 0.0, 1.0)
+    size = int(in_range(size, "processing size", *SIZE_RANGE))
+    mix = in_range(mix, "style interpolation", 0.0, 1.0)
+    weights = None
+    if style_b and mix > 0:
+        styles += (upload_path(style_b, "a second style image"),)
+        weights = (1.0 - mix, mix)
+    for path in styles:
+        load_image(path, STYLE_SIZE)  # ImageError for what Pillow cannot read
+    refs = (resolve_variant(variant_a), resolve_variant(variant_b))
+    info = check_clip(src)
+    size = min(size, info.width, info.height)  # never upscale: it would cost time and add nothing
+    return Request(src, info, styles, weights, refs, alpha, size)
+
+
+def precheck(
+    video: Any,
+    style: Any,
+    variant_a: str,
+    variant_b: str,
+    alpha: float,
+    keep_color: bool,
+    size: int,
+    style_b: Any,
+    mix: float,
+) -> None:
+    """The page's first step, in a slot of its own: a bad upload is refused at once, not after the runs ahead of it."""
+    try:
+        check_request(video, style, variant_a, variant_b, alpha, size, style_b, mix)
+    except VstError as e:
+        raise refusal(e) from None
+
+
 def _compare(
     video: Any,
     style: Any,
@@ -292,28 +344,25 @@ def _compare(
     style_b: Any,
     mix: float,
 ) -> Iterator[tuple[Any, ...]]:
-    src = upload_path(video, "a video clip")
-    styles = (upload_path(style, "a style image"),)
-    alpha = in_range(alpha, "alpha", 0.0, 1.0)
-    size = int(in_range(size, "processing size", *SIZE_RANGE))
-    mix = in_range(mix, "style interpolation", 0.0, 1.0)
-    weights = None
-    if style_b and mix > 0:
-        styles += (upload_path(style_b, "a second style image"),)
-        weights = (1.0 - mix, mix)
-    refs = [resolve_variant(variant_a), resolve_variant(variant_b)]
-    info = check_clip(src)
-    size = min(size, info.width, info.height)  # never upscale: it would cost time and add nothing
-    limit = math.floor(MAX_SECONDS * info.fps)  # frames, counted: a container may state no duration, or a false one
+    request = check_request(video, style, variant_a, variant_b, alpha, size, style_b, mix)
+    src, size = request.src, request.size
+    limit = math.floor(MAX_SECONDS * request.info.fps)  # frames, counted: a container may state no duration
 
     with tempfile.TemporaryDirectory(prefix="vst-app-") as tmp:
         lanes = []
-        for slot, ref in zip("AB", refs):
+        for slot, ref in zip("AB", request.refs):
             stylizer = get_stylizer(ref)
-            handle = style_handle(ref, styles, weights)
+            handle = style_handle(ref, request.styles, request.weights)
             output = Path(tmp) / f"{Path(src).stem}_{slot}_{re.sub(r'[^A-Za-z0-9_.-]+', '-', ref)}.mp4"
             frames = stylize_video(
-                src, output, stylizer, handle, alpha=alpha, keep_color=bool(keep_color), size=size, max_frames=limit
+                src,
+                output,
+                stylizer,
+                handle,
+                alpha=request.alpha,
+                keep_color=bool(keep_color),
+                size=size,
+                max_frames=limit,
             )
             lanes.append(Lane(ref, output, frames, iter_frames(src, size=size, max_frames=limit)))
 
@@ -517,9 +566,18 @@ def build_demo() -> gr.Blocks:
                     "Lower errors mean less flicker; *fps* counts only that variant's own time."
                 )
                 (video_a, fps_a, frame_a), (video_b, fps_b, frame_b) = outputs
+                compare_inputs = [video, style, variant_a, variant_b, alpha, keep_color, size, style_b, mix]
                 run.click(
+                    precheck,
+                    inputs=compare_inputs,
+                    preprocess=False,
+                    show_progress="minimal",
+                    api_visibility="private",
+                    concurrency_limit=4,  # a slot of its own: it never waits behind a comparison
+                    concurrency_id="precheck",
+                ).success(
                     compare,
-                    inputs=[video, style, variant_a, variant_b, alpha, keep_color, size, style_b, mix],
+                    inputs=compare_inputs,
                     outputs=[video_a, video_b, fps_a, fps_b, metrics, frame_a, frame_b],
                     api_name="compare",
                     preprocess=False,  # uploads are checked by `compare` itself, so bad ones get a readable error

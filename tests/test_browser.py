@@ -79,3 +79,14 @@ def test_camera_filter_streams_stylized_frames(page, tmp_path: Path, app_tmp: Pa
     page.wait_for_timeout(2000)  # more frames: the stream writes none of them to the server's disk
     assert not [p for p in set(cache.rglob("*")) - before if p.is_file()]
     page.screenshot(path=str(tmp_path / "camera.png"))
+
+
+def test_a_clip_over_the_limit_is_refused_before_the_queue(page, make_video, tmp_path: Path) -> None:
+    long_clip = make_video(tmp_path / "long.mp4", frames=88, width=64, height=48, fps=4)  # 22 s: over the 20 s limit
+    page.locator("#video-in input[type=file]").set_input_files(str(long_clip))
+    page.locator("#style-in input[type=file]").set_input_files(str(MEDIA / "starry_night.jpg"))
+    page.locator("#video-in video").wait_for(timeout=30_000)
+    page.locator("#style-in img").wait_for(timeout=30_000)
+    page.locator("#run").click()
+    page.get_by_text("the clip is 22.0 s long; the demo takes up to 20 s").first.wait_for(timeout=30_000)
+    assert "frames" not in page.locator("#fps-a").inner_text()  # the comparison itself never started
