@@ -19,6 +19,7 @@ import zoo
 from vst_cli import main as vst
 from vst_core import VstError
 from zoo import hub, registry
+from zoo.checkpoint import push
 from zoo.plugins import discover
 
 REPO = Path(__file__).resolve().parents[1]
@@ -194,12 +195,12 @@ def test_push_sends_only_the_checkpoint_and_refuses_bad_folders(checkpoint, tmp_
     # Refused before any network call: HfApi would fail on the invalid endpoint otherwise.
     (run / "README.md").unlink()
     with pytest.raises(zoo.ZooError, match=r"no README\.md model card"):
-        hub.push(run, "org/name")
+        push(run, "org/name")
     _pickle(run)
     with pytest.raises(VstError, match="pickle"):
-        hub.push(run, "org/name")
+        push(run, "org/name")
     with pytest.raises(zoo.ZooError, match="does not name a Hub repo"):
-        hub.push(checkpoint, "not a repo")
+        push(checkpoint, "not a repo")
 
 
 # ---------------------------------------------------------------- plugins
@@ -270,3 +271,24 @@ def test_embedded_model_cards_parse_with_their_metrics(name):
     metrics = json.loads((folder / "config.json").read_text())["metrics"]
     assert {r.metric_type: r.metric_value for r in card.data.eval_results} == metrics
     assert card.data.license == "mit" and name in card.data.tags
+
+
+def test_a_checkpoint_loads_saves_and_refuses_the_hub_way(tmp_path: Path) -> None:
+    from zoo.checkpoint import AdaINCheckpoint
+
+    source = registry.WEIGHTS_DIR / "noise-resilient"
+    model = AdaINCheckpoint.from_pretrained(source)
+    assert model.config["recipe"] == "noise-resilient" and model.dtype_on_disk == torch.float16
+    copy = tmp_path / "copy"
+    model.save_pretrained(copy)
+    assert sorted(p.name for p in copy.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    assert (copy / "model.safetensors").read_bytes() == (source / "model.safetensors").read_bytes()
+    assert (copy / "README.md").read_text() == (source / "README.md").read_text()
+    assert json.loads((copy / "config.json").read_text()) == json.loads((source / "config.json").read_text())
+    again = AdaINCheckpoint.from_pretrained(copy)
+    assert all(torch.equal(a, b) for a, b in zip(again.state_dict().values(), model.state_dict().values()))
+    _pickle(copy)
+    with pytest.raises(VstError, match="pickle"):
+        AdaINCheckpoint.from_pretrained(copy)
+    with pytest.raises(zoo.ZooError, match="branch, tag or commit"):
+        AdaINCheckpoint.from_pretrained("org/name", revision="/etc/passwd")  # refused before any download

@@ -1,7 +1,7 @@
 """Export a training run as a release checkpoint: fp16 weights, config and model card, nothing else.
 
     python -m training.export runs/noise-resilient zoo/weights/noise-resilient --name noise-resilient \
-        --metrics benchmarks/results/quality.json
+        --metrics benchmarks/results/quality/quality.json
 
 fp16 halves the size (a few MB) at no visible cost: the engine computes in bf16/fp16
 or upcasts to fp32 on load.
@@ -15,9 +15,7 @@ from pathlib import Path
 
 import torch
 
-from vst_core import load_checkpoint, load_encoder, save_checkpoint
-
-from .model_card import write_model_card
+from zoo.checkpoint import AdaINCheckpoint
 
 
 def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:
@@ -30,12 +28,11 @@ def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:
 
 
 def export(run: Path, dest: Path, name: str, metrics: dict | None = None) -> Path:
-    decoder, _, config = load_checkpoint(run)
-    config = {k: v for k, v in config.items() if k not in ("architecture", "encoder")}
-    config.update(name=name, metrics=flatten(metrics) if metrics else config.get("metrics"))
-    _, identity = load_encoder(config["training"]["encoder"])
-    save_checkpoint(dest, decoder, identity, config, dtype=torch.float16)
-    write_model_card(dest, json.loads((dest / "config.json").read_text()))
+    """`save_pretrained` of a run in fp16, named, with its metrics and a fresh model card."""
+    model = AdaINCheckpoint.from_pretrained(run)
+    model.config.update(name=name, metrics=flatten(metrics) if metrics else model.config.get("metrics"))
+    model.dtype_on_disk, model.card = torch.float16, None
+    model.save_pretrained(dest)
     return dest
 
 

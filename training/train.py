@@ -39,9 +39,9 @@ from vst_core.errors import VstError
 from vst_core.losses import content_loss, noise_resilience_loss, style_loss, tap_stats
 from vst_core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
 from vst_core.stylizer import cpu_has_bf16
+from zoo.card import write_model_card
 
 from .data import Augment, CropStream, Zip, batches, find_files, image_files
-from .model_card import write_model_card
 from .split import VALIDATION_STYLES
 
 RECIPES = ("baseline", "noise-resilient")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import hub
+from .checkpoint import push
 from .registry import Variant, list_variants, plugin_problems, resolve
 
 
@@ -78,7 +79,7 @@ def run_pull(args: argparse.Namespace) -> None:
 
 def run_push(args: argparse.Namespace) -> None:
     folder = Path(args.dir)
-    url, commit = hub.push(folder, args.repo_id, private=args.private, revision=args.revision)
+    url, commit = push(folder, args.repo_id, private=args.private, revision=args.revision)
     print(f"pushed {', '.join(hub.push_files(folder))} to {args.repo_id}: {url}")
     print(f"use it with --variant {hub.HubRef(args.repo_id, commit)}")
 

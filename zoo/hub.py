@@ -1,4 +1,4 @@
-"""Checkpoints on the Hugging Face Hub: `hf://ORG/NAME[@REV]` references, pull into the HF cache, push a folder.
+"""Checkpoints on the Hugging Face Hub: `hf://ORG/NAME[@REV]` references, pulls into the HF cache.
 
 Only checkpoint files ever travel (`CHECKPOINT_FILES`): a pull never fetches a
 pickle or a training leftover, and a push never uploads one. Downloads go through
@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from huggingface_hub import HfApi, is_offline_mode, scan_cache_dir, snapshot_download
 from huggingface_hub import constants as hf_constants
+from huggingface_hub import is_offline_mode, scan_cache_dir, snapshot_download
 from huggingface_hub.errors import (
     DryRunError,
     EntryNotFoundError,
@@ -167,36 +167,3 @@ def verify(folder: Path, label: str | None = None) -> None:
 def push_files(folder: Path) -> list[str]:
     """The files of a checkpoint folder that a push uploads: the checkpoint and its card, no training leftovers."""
     return [name for name in CHECKPOINT_FILES if (folder / name).is_file()]
-
-
-def push(folder: str | Path, repo_id: str, *, private: bool = False, revision: str | None = None) -> tuple[str, str]:
-    """Verify a checkpoint folder, create the repo (and branch) and upload it; returns (commit url, commit sha)."""
-    root = Path(folder)
-    ref = HubRef.parse(f"{SCHEME}{repo_id}")
-    load_checkpoint(root)  # refuses pickles, wrong layouts and foreign encoders before anything leaves the machine
-    if not (root / CARD_FILE).is_file():
-        raise ZooError(
-            f"{root} has no {CARD_FILE} model card; `vst train` writes one, or add one that says "
-            "what data and budget the checkpoint had"
-        )
-    files = push_files(root)
-    api = HfApi()
-    try:
-        api.create_repo(ref.repo_id, private=private or None, exist_ok=True)  # None: the owner's default
-        if revision:
-            api.create_branch(ref.repo_id, branch=revision, exist_ok=True)
-        info = api.upload_folder(
-            repo_id=ref.repo_id,
-            folder_path=root,
-            revision=revision,
-            allow_patterns=files,
-            commit_message=f"Upload vst checkpoint ({', '.join(files)})",
-        )
-    except HfHubHTTPError as e:
-        hint = " (log in with `hf auth login` or set HF_TOKEN)" if e.response.status_code in (401, 403) else ""
-        raise ZooError(f"push to {ref.repo_id} failed: {str(e).splitlines()[0]}{hint}") from None
-    except (OfflineModeIsEnabled, httpx.TransportError) as e:
-        raise ZooError(
-            f"push to {ref.repo_id} failed: the Hub ({hf_constants.ENDPOINT}) cannot be reached: {e}"
-        ) from None
-    return info.commit_url, info.oid

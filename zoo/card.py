@@ -1,4 +1,4 @@
-"""Model cards (README.md with Hub metadata) that say what data and budget a checkpoint had."""
+"""Model cards (README.md with Hub metadata) that say what data and budget a checkpoint had, from its config."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+CARD_TAGS = ("style-transfer", "video-style-transfer", "adain", "pytorch")
 _DESCRIPTIONS = {
     "baseline": "AdaIN decoder trained with the objective of Huang & Belongie 2017 (content + style loss).",
     "noise-resilient": "AdaIN decoder trained with the AdaIN objective plus the noise-resilience loss "
@@ -34,7 +35,7 @@ def card_data(config: dict[str, Any]) -> ModelCardData:
         license="mit",
         library_name="vst",
         pipeline_tag="image-to-image",
-        tags=["style-transfer", "video-style-transfer", "adain", "pytorch", config["recipe"]],
+        tags=[*CARD_TAGS, config["recipe"]],
         model_name=config.get("name", config["recipe"]),
         base_model=config.get("base_model"),
         eval_results=results or None,
