@@ -271,7 +271,8 @@ def compare(
     `style_b` with `mix` in (0, 1] interpolates between the two styles.
     """
     try:
-        yield from _compare(video, style, variant_a, variant_b, alpha, keep_color, size, style_b, mix)
+        request = check_request(video, style, variant_a, variant_b, alpha, size, style_b, mix)
+        yield from _compare(request, bool(keep_color))
     except VstError as e:
         raise refusal(e) from None
     except gr.Error:
@@ -333,18 +334,7 @@ def precheck(
         raise refusal(e) from None
 
 
-def _compare(
-    video: Any,
-    style: Any,
-    variant_a: str,
-    variant_b: str,
-    alpha: float,
-    keep_color: bool,
-    size: int,
-    style_b: Any,
-    mix: float,
-) -> Iterator[tuple[Any, ...]]:
-    request = check_request(video, style, variant_a, variant_b, alpha, size, style_b, mix)
+def _compare(request: Request, keep_color: bool) -> Iterator[tuple[Any, ...]]:
     src, size = request.src, request.size
     limit = math.floor(MAX_SECONDS * request.info.fps)  # frames, counted: a container may state no duration
 
@@ -360,7 +350,7 @@ def _compare(
                 stylizer,
                 handle,
                 alpha=request.alpha,
-                keep_color=bool(keep_color),
+                keep_color=keep_color,
                 size=size,
                 max_frames=limit,
             )
