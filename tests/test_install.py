@@ -1,10 +1,13 @@
-"""A non-editable install works: the wheel carries the weights and the example media, and the demo builds from it."""
+"""A non-editable install works: the wheel carries the weights and the example media, and `vst app` serves from it."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -43,3 +46,27 @@ def test_the_wheel_has_what_the_demo_needs_and_builds_it(tmp_path: Path) -> None
     app_file, media, version = done.stdout.splitlines()[-3:]
     assert app_file.startswith(str(site)) and media.startswith(str(site)), done.stdout
     assert version == "vst 0.1.0"
+
+    # The installed command serves the demo offline on the port Gradio's variable names.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    serve_env = {**env, "GRADIO_SERVER_PORT": str(port), "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+    log = tmp_path / "server.log"
+    with log.open("w") as out:
+        vst = [str(site / "bin" / "vst"), "app"]
+        server = subprocess.Popen(vst, cwd=tmp_path, env=serve_env, stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, log.read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.5)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
