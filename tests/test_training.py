@@ -156,6 +156,7 @@ def test_a_checkpoint_keeps_the_history_of_the_runs_that_made_it(data, tmp_path)
     config = json.loads((tuned / "config.json").read_text())
     history = config["history"]
     assert [(h["steps"], h["schedule"], h["content_images"]) for h in history] == [(2, [[0, 32]], 3), (3, [[2, 32]], 5)]
+    assert "initialised from: the weights of the runs listed below, at step 2" in (run / "README.md").read_text()
     card = (tuned / "README.md").read_text()
     assert "1. `baseline`: 32 px for steps 0-2 at batch 2" in card and "2. `baseline`: 32 px for steps 2-3" in card
 

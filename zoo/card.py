@@ -42,9 +42,9 @@ def card_data(config: dict[str, Any]) -> ModelCardData:
     )
 
 
-def _init_line(init: dict[str, Any] | None) -> str:
+def _init_line(init: dict[str, Any] | None, history: list[dict[str, Any]]) -> str:
     if not init:
-        return "random weights"
+        return f"the weights of the runs listed below, at step {history[-1]['steps']}" if history else "random weights"
     return f"a `{init['recipe']}` checkpoint trained for {init['steps']} steps on the same data (`{init['from']}`)"
 
 
@@ -128,7 +128,7 @@ def write_model_card(directory: str | Path, config: dict[str, Any]) -> Path:
 {_schedule(t.get("schedule") or [[0, t.get("size")]], config["steps"])} \
 (learning rate {t.get("lr")}, style weight {t.get("style_weight")}), {t.get("world_size", 1)} process(es) on \
 `{t.get("device")}`, {hours:.2f} h wall time
-- initialised from: {_init_line(config.get("init"))}
+- initialised from: {_init_line(config.get("init"), config.get("history") or [])}
 - content: {_images(data.get("content", []), data.get("content_images"))}
 - style: {_images(data.get("style", []), data.get("style_images"))}{_held_out(data, t)}
 - style augmentation: {_augmentation(t)}{_history(config)}
