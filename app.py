@@ -88,8 +88,9 @@ def fetch(ref: str) -> str:
     Returns the reference pinned to the commit in the cache, so that what loads is what was measured.
     """
     repo = HubRef.parse(ref)
-    downloads = hub.cached_folder(repo) is None
-    folder = hub.download(repo, max_bytes=MAX_HUB_BYTES)
+    cached = hub.cached_folder(repo)
+    downloads = cached is None
+    folder = cached or hub.download(repo, max_bytes=MAX_HUB_BYTES)
     if repo.repo_id in _fetched:  # used again: now the most recent
         _fetched.remove(repo.repo_id)
         _fetched.append(repo.repo_id)

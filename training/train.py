@@ -320,9 +320,11 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
 
     def out_of_time() -> bool:
         """Whether the time limit is spent, as rank 0 sees it: every rank stops at the same step."""
-        flag = torch.tensor([float(time.monotonic() >= deadline)], device=device)
-        if world > 1:
-            dist.broadcast(flag, 0)
+        spent = time.monotonic() >= deadline
+        if world == 1:
+            return spent
+        flag = torch.tensor([float(spent)], device=device)
+        dist.broadcast(flag, 0)
         return bool(flag.item())
 
     for step in bar:

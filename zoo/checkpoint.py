@@ -104,8 +104,9 @@ def push(folder: str | Path, repo_id: str, *, private: bool = False, revision: s
         )
     try:
         if revision:  # push_to_hub uploads to a branch, but does not create one
-            HfApi().create_repo(ref.repo_id, private=private or None, exist_ok=True)
-            HfApi().create_branch(ref.repo_id, branch=revision, exist_ok=True)
+            api = HfApi()
+            api.create_repo(ref.repo_id, private=private or None, exist_ok=True)
+            api.create_branch(ref.repo_id, branch=revision, exist_ok=True)
         info = model.push_to_hub(
             ref.repo_id,
             private=private or None,  # None: the owner's default
