@@ -1,4 +1,4 @@
-"""The `vst` command: stylize, import-adain, train, push, zoo, app; and the example media it ships.
+"""The `vst` command: stylize, compare, import-adain, train, push, zoo, app; and the example media it ships.
 
 Each subcommand is `add_<name>(subparsers)` that registers its arguments and a
 `run` function. User errors (`VstError`) print one line on stderr and exit 2.
@@ -16,6 +16,7 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -89,14 +90,12 @@ class _Notices(logging.Handler):
         tqdm.write(f"vst: {record.getMessage()}", file=sys.stderr)
 
 
-def add_stylize(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("stylize", help="stylize a video or an image with a style, or a blend of several")
-    p.add_argument("input", help="a video (mp4, mov, mkv, webm, ...) or an image (png, jpg, ...)")
+STABILIZE_HELP = "inference-time stabilization along the input's optical flow, 0 (off) to 1 (strongest)"
+
+
+def _add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--style", action="append", required=True, metavar="IMG", help="style image; repeat to blend")
     p.add_argument("--style-weights", type=_weights, metavar="W1,W2", help="blend weights, one per --style")
-    model = p.add_mutually_exclusive_group()
-    model.add_argument("--variant", default="noise-resilient", help="zoo variant")
-    model.add_argument("--checkpoint", metavar="DIR", help="checkpoint folder or hf://ORG/NAME[@REV]")
     p.add_argument("--alpha", type=_unit_float, default=1.0, help="style strength in [0, 1]")
     p.add_argument("--preserve-color", action="store_true", help="keep the input's colours")
     p.add_argument("--size", type=_non_negative_int, default=0, metavar="SHORT_SIDE", help="0 keeps the size")
@@ -105,85 +104,196 @@ def add_stylize(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", type=_device, default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--compile", action="store_true", help="torch.compile the network (slower start, faster frames)")
     p.add_argument("--max-frames", type=_positive_int, metavar="N", help="stylize only the first N frames")
+
+
+def add_stylize(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "stylize",
+        help="stylize videos or images with a style, or a blend of several",
+        description="Stylize one file, or a folder or glob of them into an output folder. A batch skips the "
+        "outputs that exist already, so an interrupted run resumes; under torchrun each process takes its share.",
+    )
+    p.add_argument("input", help="a video (mp4, mov, ...) or an image (png, jpg, ...); or a folder, or a quoted glob")
+    model = p.add_mutually_exclusive_group()
+    model.add_argument("--variant", default="noise-resilient", help="zoo variant")
+    model.add_argument("--checkpoint", metavar="DIR", help="checkpoint folder or hf://ORG/NAME[@REV]")
+    _add_model_options(p)
+    p.add_argument("--stabilize", type=_unit_float, default=0.0, metavar="S", help=STABILIZE_HELP)
     p.add_argument(
-        "-o", "--output", required=True, metavar="OUT", help=".mp4 for a video; .png, .jpg, ... for an image"
+        "-o", "--output", required=True, metavar="OUT", help="an .mp4 or an image file; a folder for a batch"
     )
     p.set_defaults(run=run_stylize)
 
 
-def run_stylize(args: argparse.Namespace) -> None:
-    import torch
+def add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="one side-by-side video of a clip and its stylizations by several variants, in sync",
+        description="Writes input | A | B ... as one mp4, each panel labelled, with the clip's audio and frame count.",
+    )
+    p.add_argument("input", help="a video clip")
+    p.add_argument("--variants", nargs="+", default=["baseline", "noise-resilient"], metavar="VARIANT")
+    _add_model_options(p)
+    help = f"{STABILIZE_HELP}; or one per variant"
+    p.add_argument("--stabilize", type=_unit_float, nargs="+", default=[0.0], metavar="S", help=help)
+    p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="the side-by-side video")
+    p.set_defaults(run=run_compare)
 
-    import zoo
-    from vst_core import VstError
-    from vst_core.errors import make_parent
-    from vst_core.images import IMAGE_SUFFIXES, SAVE_FORMATS, load_image
-    from vst_core.video import probe
 
+def _use_notices() -> None:
+    """Library notices (downscaled to fit, ...) appear as `vst:` lines."""
     notices = logging.getLogger("vst_core")
     if not any(isinstance(h, _Notices) for h in notices.handlers):
         notices.addHandler(_Notices())
         notices.setLevel(logging.INFO)
-    src, dst = Path(args.input), Path(args.output)
-    is_image = src.suffix.lower() in IMAGE_SUFFIXES
-    if is_image and dst.suffix.lower() not in SAVE_FORMATS:
-        raise VstError(f"an image's output must end in one of {', '.join(sorted(SAVE_FORMATS))}: {dst}")
-    if not is_image and dst.suffix.lower() != ".mp4":
-        raise VstError(f"a video's output must be an .mp4 file: {dst}")
-    if dst.exists() and src.exists() and dst.resolve() == src.resolve():
-        raise VstError(f"the output would overwrite the input: {dst}")
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    from vst_core import VstError
+
     if args.style_weights and len(args.style_weights) != len(args.style):
         raise VstError(f"--style-weights has {len(args.style_weights)} weights for {len(args.style)} styles")
-    make_parent(dst, VstError)
 
-    # Read the inputs before the model, so that a bad file fails fast.
-    content = load_image(src, args.size) if is_image else probe(src)
-    styles = [load_image(path, args.style_size) for path in args.style]
+
+@contextlib.contextmanager
+def _model_errors() -> Iterator[None]:
+    """Options the model refuses (--device cuda without CUDA, fp16 on a CPU) and memory, as one line."""
+    import torch
+
+    from vst_core import VstError
+
     try:
-        stylizer = zoo.create_stylizer(
-            args.checkpoint or args.variant, device=args.device, precision=args.precision, compile=args.compile
-        )
-        handle = stylizer.encode_style(styles[0] if len(styles) == 1 else styles, args.style_weights)
-        if is_image:
-            _stylize_image(stylizer, handle, content, dst, args)
-        else:
-            _stylize_video(stylizer, handle, src, dst, args)
-    except ValueError as e:  # options the model refuses: --device cuda without CUDA, fp16 on a CPU, ...
+        yield
+    except ValueError as e:
         raise VstError(str(e)) from None
     except (torch.OutOfMemoryError, MemoryError):
         raise VstError("out of memory; try a smaller --size, or --precision bf16/fp16") from None
 
 
-def _stylize_image(stylizer: Any, handle: Any, content: Any, dst: Path, args: argparse.Namespace) -> None:
-    from vst_core.images import save_image, to_uint8
+def _load(ref: str, args: argparse.Namespace) -> Any:
+    import zoo
 
-    (frame,) = stylizer.stream([to_uint8(content)], handle, args.alpha, args.preserve_color)
-    save_image(frame, dst)
-    print(f"wrote {dst} ({frame.shape[1]}x{frame.shape[0]})")
+    from .batch import device_for_rank
+
+    return zoo.load(ref, device=device_for_rank(args.device), precision=args.precision, compile=args.compile)
 
 
-def _stylize_video(stylizer: Any, handle: Any, src: Path, dst: Path, args: argparse.Namespace) -> None:
-    from tqdm import tqdm
+def _style(pipeline: Any, args: argparse.Namespace) -> Any:
+    styles = args.style[0] if len(args.style) == 1 else args.style
+    return pipeline.encode_style(styles, args.style_weights, args.style_size)
 
-    from vst_core.video import stylize_video
 
-    progress = stylize_video(
-        src,
-        dst,
-        stylizer,
-        handle,
-        alpha=args.alpha,
-        keep_color=args.preserve_color,
-        size=args.size,
-        max_frames=args.max_frames,
-    )
-    # closing(): an interrupt between frames removes the partial output at once, not at garbage collection.
-    with contextlib.closing(progress), tqdm(unit="frame", desc=src.name, dynamic_ncols=True) as bar:
-        for step in progress:
-            bar.total = step.total
-            bar.set_postfix(fps=f"{step.fps:.2f}", refresh=False)
-            bar.update(1)
-    print(f"wrote {dst} ({step.frame.shape[1]}x{step.frame.shape[0]}, {step.done} frames)")
+def run_stylize(args: argparse.Namespace) -> None:
+    from vst_core import VstError
+    from vst_core.images import load_image
+    from vst_core.video import probe
+
+    from .batch import jobs, shard
+
+    _use_notices()
+    _check_options(args)
+    todo = jobs(args.input, args.output)
+    batch = len(todo) > 1 or Path(args.input).is_dir() or todo[0].src != Path(args.input)
+    mine, prefix = shard(todo)
+    if batch:
+        pending = [job for job in mine if not job.dst.exists()]
+        print(f"{prefix}{len(pending)} files to stylize, {len(mine) - len(pending)} done already")
+        mine = pending
+    else:  # read the input before the model, so that a bad file fails fast
+        load_image(mine[0].src, args.size) if mine[0].is_image else probe(mine[0].src)
+    for path in args.style:
+        load_image(path, args.style_size)
+    if not mine:
+        return
+    failed = 0
+    with _model_errors():
+        pipeline = _load(args.checkpoint or args.variant, args)
+        style = _style(pipeline, args)
+        for job in mine:
+            try:
+                _stylize_one(pipeline, style, job, args)
+            except VstError as e:
+                if not batch:
+                    raise
+                failed += 1
+                print(f"vst: error: {e}", file=sys.stderr)
+    if failed:
+        raise VstError(f"{failed} of {len(mine)} files failed; run the same command again to retry them")
+
+
+def _stylize_one(pipeline: Any, style: Any, job: Any, args: argparse.Namespace) -> None:
+    from vst_core import VstError
+    from vst_core.errors import make_parent
+    from vst_core.images import save_image
+
+    make_parent(job.dst, VstError)
+    options = {"style": style, "alpha": args.alpha, "keep_color": args.preserve_color, "size": args.size}
+    if job.is_image:
+        frame = pipeline.stylize_image(job.src, **options)
+        save_image(frame, job.dst)
+        print(f"wrote {job.dst} ({frame.shape[1]}x{frame.shape[0]})")
+        return
+    with _progress_bar(job.src.name) as progress:
+        pipeline.stylize_video(
+            job.src, job.dst, **options, stabilize=args.stabilize, max_frames=args.max_frames, progress=progress
+        )
+    last = progress.last
+    print(f"wrote {job.dst} ({last.frame.shape[1]}x{last.frame.shape[0]}, {last.done} frames)")
+
+
+class _progress_bar(contextlib.AbstractContextManager):
+    """A tqdm bar fed by the pipeline's progress callback; remembers the last step for the closing line."""
+
+    def __init__(self, name: str) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(unit="frame", desc=name, dynamic_ncols=True)
+        self.last: Any = None
+
+    def __call__(self, step: Any) -> None:
+        self.last = step
+        self.bar.total = step.total
+        self.bar.set_postfix(fps=f"{step.fps:.2f}", refresh=False)
+        self.bar.update(1)
+
+    def __enter__(self) -> _progress_bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.close()
+
+
+def run_compare(args: argparse.Namespace) -> None:
+    from vst_core import VstError
+    from vst_core.errors import make_parent
+    from vst_core.images import load_image
+    from vst_core.pipeline import Clip, follow, record
+
+    _use_notices()
+    _check_options(args)
+    dst = Path(args.output)
+    if dst.suffix.lower() != ".mp4":
+        raise VstError(f"the side-by-side video must be an .mp4 file: {dst}")
+    if len(args.variants) < 2:
+        raise VstError("--variants needs two or more variants to compare")
+    if len(args.stabilize) not in (1, len(args.variants)):
+        raise VstError(f"--stabilize has {len(args.stabilize)} values for {len(args.variants)} variants")
+    make_parent(dst, VstError)
+    clip = Clip.open(args.input, args.size, args.max_frames)  # bad clips and styles fail before any model loads
+    for path in args.style:
+        load_image(path, args.style_size)
+    with _model_errors():
+        lanes, pipelines = [], {}
+        strengths = args.stabilize * len(args.variants) if len(args.stabilize) == 1 else args.stabilize
+        for ref, strength in zip(args.variants, strengths):
+            pipeline = pipelines.get(ref) or pipelines.setdefault(ref, _load(ref, args))
+            name = f"{ref} + stabilize {strength:g}" if strength else ref
+            options = {"alpha": args.alpha, "keep_color": args.preserve_color, "stabilize": strength, "name": name}
+            lanes.append(pipeline.lane(_style(pipeline, args), **options))
+        with _progress_bar(clip.path.name) as progress:
+            frames = follow(record(clip, lanes, side_by_side=dst), clip.total, progress)
+    rates = ", ".join(f"{lane.name} {lane.fps:.2f} fps" for lane in lanes)
+    print(f"wrote {dst} ({clip.width * (len(lanes) + 1)}x{clip.height}, {frames} frames; {rates})")
 
 
 def add_import_adain(sub: argparse._SubParsersAction) -> None:
@@ -228,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vst", description="Real-time, temporally stable video style transfer.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command")
-    for add in (add_stylize, add_import_adain, add_train, add_zoo, add_push, add_app):
+    for add in (add_stylize, add_compare, add_import_adain, add_train, add_zoo, add_push, add_app):
         add(sub)
     _show_defaults(parser)
     return parser

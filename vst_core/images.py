@@ -46,16 +46,25 @@ class ImageError(VstError):
 
 
 def fit_size(
-    width: int, height: int, short_side: int | None = None, *, even: bool = False, name: str = "the input"
+    width: int,
+    height: int,
+    short_side: int | None = None,
+    *,
+    even: bool = False,
+    upscale: bool = True,
+    name: str = "the input",
 ) -> tuple[int, int]:
     """The size to process an input at: short side resized as torchvision's Resize does, then fit under MAX_PIXELS.
 
-    `even` rounds down to even dimensions (what yuv420p video needs). Downscaling to
-    fit is logged, because the user asked for something else.
+    The one home of the size rules, for images, clips and camera frames alike. `upscale=False` never
+    enlarges (the app: it would cost time and add nothing); `even` rounds down to even dimensions (what
+    yuv420p video needs). Downscaling to fit is logged, because the user asked for something else.
     """
     w, h = width, height
     if short_side:
         short, long = min(w, h), max(w, h)
+        if not upscale:
+            short_side = min(short_side, short)
         if short != short_side:
             new_long = int(short_side * long / short)
             w, h = (short_side, new_long) if w <= h else (new_long, short_side)
@@ -137,6 +146,15 @@ def load_image(path: str | os.PathLike, short_side: int | None = None) -> torch.
         if rgb.size != size:
             rgb = rgb.resize(size, Image.Resampling.BILINEAR)
         return to_tensor(np.asarray(rgb))
+
+
+def resize_frame(frame: np.ndarray, short_side: int | None, upscale: bool = True) -> np.ndarray:
+    """An RGB uint8 frame (RGBA from some browsers too) resized by `fit_size`'s rules, as `load_image` resizes."""
+    frame = np.ascontiguousarray(frame[..., :3])
+    size = fit_size(frame.shape[1], frame.shape[0], short_side, upscale=upscale)
+    if size == (frame.shape[1], frame.shape[0]):
+        return frame
+    return np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.BILINEAR))
 
 
 def to_tensor(frame: np.ndarray) -> torch.Tensor:

@@ -1,7 +1,7 @@
 """Streaming video I/O with PyAV (its wheels bundle ffmpeg with libx264 and aac; there is no ffmpeg on PATH).
 
 Frames flow one at a time from the decoder through the stylizer into the encoder,
-so memory does not grow with the video's length. The output is what browsers
+so memory does not grow with the video's length (`pipeline` owns that loop). The output is what browsers
 play: H.264, yuv420p, BT.709-tagged, in an mp4 with its index at the front
 (faststart), at the input's exact frame rate, with the input's audio copied as it
 is (or re-encoded to AAC when mp4 cannot carry it). It is written under a hidden
@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -26,8 +25,7 @@ import numpy as np
 from av.video.reformatter import Colorspace, Interpolation
 
 from .errors import VstError, make_parent, require_file
-from .images import fit_size
-from .stylizer import VideoStylizer
+from .images import MAX_INPUT_PIXELS, fit_size
 
 logger = logging.getLogger(__name__)
 
@@ -51,16 +49,6 @@ class VideoInfo:
     has_audio: bool
 
 
-@dataclass
-class Progress:
-    """One step of `stylize_video`: frames written so far, the expected total, the mean rate and the last frame."""
-
-    done: int
-    total: int | None
-    fps: float
-    frame: np.ndarray
-
-
 def _open_input(path: str | os.PathLike) -> Any:
     path = Path(path)
     require_file(path, VideoError, "video")
@@ -78,9 +66,17 @@ def _open_input(path: str | os.PathLike) -> Any:
 
 
 def probe(path: str | os.PathLike) -> VideoInfo:
-    """Size, frame rate, frame count, duration and audio presence, from the container (nothing is decoded)."""
+    """Size, frame rate, frame count, duration and audio presence, from the container (nothing is decoded).
+
+    Frames over `images.MAX_INPUT_PIXELS` are refused here, as images are: decoding them would take gigabytes.
+    """
     with _open_input(path) as container:
         stream = container.streams.video[0]
+        if stream.width * stream.height > MAX_INPUT_PIXELS:
+            raise VideoError(
+                f"refusing {path}: {stream.width}x{stream.height} frames are over the "
+                f"{MAX_INPUT_PIXELS / 1e6:.0f}-megapixel limit"
+            )
         fps = stream.average_rate or stream.guessed_rate or stream.base_rate
         if not fps:
             raise VideoError(f"{path}: the frame rate is unknown")
@@ -95,7 +91,7 @@ def probe(path: str | os.PathLike) -> VideoInfo:
         )
 
 
-def _decode(
+def decode(
     path: str | os.PathLike, width: int | None, height: int | None, every: int = 1, max_frames: int | None = None
 ) -> Iterator[np.ndarray]:
     if every < 1:
@@ -125,13 +121,13 @@ def iter_frames(
 ) -> Iterator[np.ndarray]:
     """Decode frames one at a time as RGB uint8 [H, W, 3]; keeps every `every`-th, at most `max_frames`.
 
-    Frames come at the size `stylize_video` writes for the same `size`, so inputs and
-    outputs pair up: the short side resized to `size` (None keeps it), fit under
-    `images.MAX_PIXELS`, and rounded down to even dimensions (as yuv420p needs).
+    Frames come at the size `pipeline.Clip.open` chooses for the same `size`: the short
+    side resized to `size` (None keeps it), fit under `images.MAX_PIXELS`, and rounded
+    down to even dimensions (as yuv420p needs).
     """
     info = probe(path)
     width, height = fit_size(info.width, info.height, size, even=True, name=str(path))
-    return _decode(path, width, height, every, max_frames)
+    return decode(path, width, height, every, max_frames)
 
 
 def frame_count(path: str | os.PathLike) -> int:
@@ -281,34 +277,3 @@ class VideoWriter:
             with contextlib.suppress(av.FFmpegError):  # the file is thrown away; its trailer does not matter
                 self._out.close()
         self._tmp.unlink(missing_ok=True)
-
-
-def stylize_video(
-    src: str | os.PathLike,
-    dst: str | os.PathLike,
-    stylizer: VideoStylizer,
-    style: Any,
-    *,
-    alpha: float = 1.0,
-    keep_color: bool = False,
-    size: int | None = None,
-    max_frames: int | None = None,
-) -> Iterator[Progress]:
-    """Stylize `src` into `dst` frame by frame, yielding progress after each frame is written.
-
-    `dst` appears only once the iterator is exhausted; an error, or abandoning the
-    iterator, leaves no file behind. `style` is the handle from `stylizer.encode_style`.
-    """
-    info = probe(src)
-    width, height = fit_size(info.width, info.height, size, even=True, name=str(src))
-    total = info.frames or (round(info.duration * info.fps) if info.duration else None)
-    if max_frames is not None:
-        total = min(total, max_frames) if total else max_frames
-    frames = _decode(src, width, height, max_frames=max_frames)
-    with VideoWriter(dst, info.fps, width, height, audio_from=src if info.has_audio else None) as writer:
-        start = time.perf_counter()
-        for frame in stylizer.stream(frames, style, alpha, keep_color):
-            writer.write(frame)
-            yield Progress(writer.frames, total, writer.frames / (time.perf_counter() - start), frame)
-        if writer.frames == 0:
-            raise VideoError(f"{src} has no frames to stylize")

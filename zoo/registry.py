@@ -18,6 +18,7 @@ from typing import Any
 
 from vst_core import Stylizer, VideoStylizer, VstError, read_config
 from vst_core.checkpoint import CONFIG_FILE, MODEL_FILE
+from vst_core.pipeline import Pipeline
 
 from . import hub
 from .errors import ZooError
@@ -201,6 +202,14 @@ def resolve(ref: str) -> Variant:
 def create_stylizer(ref: str, **options: Any) -> VideoStylizer:
     """A stylizer from a variant name, a checkpoint folder or `hf://ORG/NAME[@REV]`; options go to the factory."""
     return resolve(ref).create(**options)
+
+
+def load(ref: str, **options: Any) -> Pipeline:
+    """A ready pipeline, the Python face of `vst stylize`: `zoo.load("noise-resilient").stylize_video(...)`.
+
+    `ref` is what `create_stylizer` takes; options go to the factory (device, precision, compile, ...).
+    """
+    return Pipeline(create_stylizer(ref, **options), ref)
 
 
 def _builtin(name: str, description: str) -> Variant:

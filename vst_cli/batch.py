@@ -1,0 +1,83 @@
+"""Which files a `vst stylize` run works on, where each one goes, and which of them this process takes.
+
+A folder (searched recursively, its layout kept under the output folder) or a glob makes a batch. Under
+`torchrun` every process takes every WORLD_SIZE-th file from its RANK on, so many processes and machines
+split one library with no scheduler of their own; each skips the outputs that exist (they are complete:
+outputs are written under a temporary name and renamed at the end), which is what lets a batch resume.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from vst_core import VstError
+from vst_core.images import IMAGE_SUFFIXES, SAVE_FORMATS
+from vst_core.video import VIDEO_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input file and the output it becomes."""
+
+    src: Path
+    dst: Path
+
+    @property
+    def is_image(self) -> bool:
+        return self.src.suffix.lower() in IMAGE_SUFFIXES
+
+
+def _output_name(src: Path) -> str:
+    """A video becomes an mp4; an image keeps its format where it can be written, else becomes a PNG."""
+    if src.suffix.lower() in VIDEO_SUFFIXES:
+        return src.stem + ".mp4"
+    return src.name if src.suffix.lower() in SAVE_FORMATS else src.stem + ".png"
+
+
+def _check(job: Job) -> Job:
+    if job.is_image and job.dst.suffix.lower() not in SAVE_FORMATS:
+        raise VstError(f"an image's output must end in one of {', '.join(sorted(SAVE_FORMATS))}: {job.dst}")
+    if not job.is_image and job.dst.suffix.lower() != ".mp4":
+        raise VstError(f"a video's output must be an .mp4 file: {job.dst}")
+    if job.dst.exists() and job.src.exists() and job.dst.resolve() == job.src.resolve():
+        raise VstError(f"the output would overwrite the input: {job.dst}")
+    return job
+
+
+def jobs(source: str, output: str) -> list[Job]:
+    """The (input, output) pairs of a run: one file to `output`, or a folder or glob into the folder `output`."""
+    src = Path(source)
+    if src.is_file() or not (src.is_dir() or glob.has_magic(source)):
+        return [_check(Job(src, Path(output)))]  # a missing file fails when it is read, in its own words
+    if src.is_dir():
+        found = [(p, p.relative_to(src)) for p in sorted(src.rglob("*")) if p.is_file()]
+    else:
+        found = [(Path(p), Path(Path(p).name)) for p in sorted(glob.glob(source, recursive=True)) if Path(p).is_file()]
+    media = [(p, rel) for p, rel in found if p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES]
+    if not media:
+        raise VstError(f"no images or videos in {source}")
+    out = Path(output)
+    if out.is_file():
+        raise VstError(f"a batch writes into a folder, but {out} is a file")
+    return [_check(Job(p, out / rel.parent / _output_name(p))) for p, rel in media]
+
+
+def shard(items: list[Job]) -> tuple[list[Job], str]:
+    """This process's share under torchrun (RANK, WORLD_SIZE), and a prefix for its messages."""
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    if not 0 <= rank < world:
+        raise VstError(f"RANK={rank} is not within WORLD_SIZE={world}")
+    return items[rank::world], (f"[rank {rank}/{world}] " if world > 1 else "")
+
+
+def device_for_rank(device: str) -> str:
+    """`auto` under torchrun on a machine with GPUs: this process's own GPU (LOCAL_RANK)."""
+    import torch
+
+    local = os.environ.get("LOCAL_RANK")
+    if device == "auto" and local is not None and torch.cuda.is_available():
+        return f"cuda:{int(local) % torch.cuda.device_count()}"
+    return device

@@ -1,0 +1,84 @@
+"""Inference-time stabilization: any method's output, steadied along the input's optical flow.
+
+Each stylized frame is blended with the previous *stabilized* output, warped onto the current frame by
+the optical flow between the two input frames (OpenCV DIS, both directions). Where the flow cannot be
+trusted (occlusions, motion boundaries, the frame's edge, or a warped input that does not match the
+current one) the fresh frame is kept as it is.
+
+Averaging two textures washes out their contrast (two uncorrelated patterns average to 1/sqrt(2) of
+their spread), which is what makes naive blending cost style. The blend here preserves variance
+(Heitz & Neyret 2018): the local means are blended, and the blended detail is rescaled to the spread the
+two frames had, so strokes keep their contrast however strong the blend.
+
+A scene cut (most of the frame without trustworthy flow) starts over from the fresh frame.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import missing_extra
+from .flow import consistency_mask, warp
+
+try:
+    import cv2
+except ImportError as e:
+    raise missing_extra(e, "stabilization", "metrics") from None
+
+MAX_WEIGHT = 0.85  # the previous output's weight at strength 1, where the flow is fully trusted
+DETAIL_RADIUS = 4  # px: the window of the local means and spreads (about a brush stroke at 256-512 px)
+MATCH_TOLERANCE = 0.1  # a warped input that differs from the current one by this much (mean |RGB|, 0-1) counts half
+CUT_FRACTION = 0.3  # less of the frame than this with trustworthy flow: a scene cut
+
+
+class Stabilizer:
+    """A stateful stage: `stabilizer(input, output)` for each frame of a clip, in order (uint8 [H, W, 3])."""
+
+    def __init__(self, strength: float) -> None:
+        if not 0.0 <= strength <= 1.0:
+            raise ValueError(f"stabilization strength must be within [0, 1], got {strength}")
+        self.weight = strength * MAX_WEIGHT
+        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self._prev: tuple[np.ndarray, np.ndarray] | None = None  # (gray input, stabilized output)
+        self.cuts = 0
+
+    def reset(self) -> None:
+        self._prev = None
+
+    def __call__(self, frame: np.ndarray, output: np.ndarray) -> np.ndarray:
+        gray = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
+        prev, self._prev = self._prev, None
+        if prev is not None and prev[0].shape == gray.shape and self.weight > 0:
+            output = self._blend(gray, output, *prev)
+        self._prev = (gray, output)
+        return output
+
+    def _blend(self, gray: np.ndarray, output: np.ndarray, prev_gray: np.ndarray, prev_out: np.ndarray) -> np.ndarray:
+        back = self._dis.calc(gray, prev_gray, None)  # current -> previous, on the current frame's grid
+        forward = self._dis.calc(prev_gray, gray, None)
+        trusted = consistency_mask(back, forward)
+        if trusted.mean() < CUT_FRACTION:
+            self.cuts += 1
+            return output
+        mismatch = np.abs(warp(prev_gray, back) - gray) / 255.0
+        weight = self.weight * trusted * np.exp(-((mismatch / MATCH_TOLERANCE) ** 2) * np.log(2))
+        return variance_preserving_blend(output, warp(prev_out, back), weight)
+
+
+def variance_preserving_blend(fresh: np.ndarray, previous: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Blend two RGB frames by a per-pixel weight of `previous`, keeping the local spread of their detail.
+
+    Local means (box of `DETAIL_RADIUS`) blend linearly; the blended detail is rescaled so that its local
+    variance is the weighted mean of the two frames' own.
+    """
+    size = (2 * DETAIL_RADIUS + 1,) * 2
+    a = weight.astype(np.float32)[..., None]
+    fresh, previous = fresh.astype(np.float32), previous.astype(np.float32)
+    mean_f, mean_p = cv2.blur(fresh, size), cv2.blur(previous, size)
+    detail_f, detail_p = fresh - mean_f, previous - mean_p
+    detail = a * detail_p + (1 - a) * detail_f
+    want = a * cv2.blur(detail_p * detail_p, size) + (1 - a) * cv2.blur(detail_f * detail_f, size)
+    have = cv2.blur(detail * detail, size)
+    gain = np.sqrt((want + 1.0) / (have + 1.0))  # +1: flat areas (spread under one code value) are left alone
+    out = a * mean_p + (1 - a) * mean_f + detail * gain
+    return np.clip(out, 0, 255).round().astype(np.uint8)
