@@ -3,20 +3,28 @@
     vst app [--host H] [--port P] [--share]        # installed
     python app.py [--host H] [--port P] [--share]  # from a checkout, the same
 
-Tabs: *Compare* (a clip and a style, two variants, both videos side by side with their audio, stylized
-frames and fps streamed while they run, then the temporal metrics of each), *Photo* (a still image, the same
-two variants), *Camera filter* (a webcam stylized live) and *Model zoo* (the registered variants and their
-model cards). The comparisons are also the API endpoints `/compare(video, style, variant_a, variant_b, ...)`,
-which returns the two videos first, and `/photo(photo, style, variant_a, variant_b, ...)`.
+Tabs: *Compare* (a clip and a style, two variants: one video of input | A | B with its audio, each panel
+labelled, stylized frames and fps streamed while they run, then the per-frame temporal error of both and
+their metrics), *Photo* (a still image, the same two variants), *Camera filter* (a webcam stylized live)
+and *Model zoo* (the registered variants and their model cards).
 
-Models come only through `zoo`, frames only through `vst_core.video`; this file is the web layer.
+The comparisons are also API endpoints. `/compare(video, style, variant_a, variant_b, alpha, keep_color, size,
+style_b, mix, stabilize_a, stabilize_b)` (all but the first four have defaults) returns, in this order: the
+side-by-side video, the two variants' own videos (a list of files, A then B), the fps readouts of A and B, the
+metrics table, the per-frame temporal error (a plot of columns frame, temporal error, variant) and the last
+stylized frames of A and B (inline HTML). `/photo(photo, style, variant_a, variant_b, alpha, keep_color, size)`
+returns both images, then how long each variant took.
+
+Models come only through `zoo`, clips only through `vst_core.pipeline`; this file is the web layer.
 """
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import html
+import io
 import logging
 import math
 import os
@@ -25,22 +33,24 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import gradio as gr
 import numpy as np
+import pandas as pd
+from PIL import Image
 
 import zoo
 from vst_cli import MEDIA
-from vst_core import VideoStylizer, VstError
+from vst_core import VstError
 from vst_core.encoder import cache_dir
-from vst_core.images import fit_size, load_image, to_uint8
+from vst_core.images import load_image, resize_frame, to_uint8
 from vst_core.metrics import TemporalMetrics
-from vst_core.video import VIDEO_SUFFIXES, Progress, VideoInfo, iter_frames, probe, stylize_video
+from vst_core.pipeline import Clip, Frame, Lane, Pipeline, record
+from vst_core.video import VIDEO_SUFFIXES
 from zoo import ZooError, hub
 from zoo.hub import SCHEME, HubRef
 
@@ -53,33 +63,33 @@ DEFAULT_SIZE = 180
 SIZE_RANGE = (64, 720)
 PHOTO_SIZE = 512  # a photo's default short side: one frame, so it can be larger than a clip's
 STYLE_SIZE = 384  # short side the style image is encoded at: brush strokes keep their scale on small frames
-MAX_SECONDS = 20.0
-MAX_PIXELS = 3840 * 2160
+MAX_SECONDS = 20.0  # the demo's policy: longer clips are for `vst stylize`
 MAX_UPLOAD = "50mb"
 CACHE_SWEEP = (300, 1800)  # every 5 min, Gradio deletes the uploads and results older than 30 min
 MAX_HUB_BYTES = 64 * 2**20  # what one visitor's Hub checkpoint may weigh: a decoder is 14 MB, an encoder as much
 MAX_HUB_REPOS = 8  # Hub repos downloaded for visitors that stay in the cache; the oldest is deleted first
 MAX_RUN_SECONDS = 600  # one comparison at a time: a slow variant (optical-flow) must not hold the queue for hours
-UPDATE_EVERY = 0.4  # seconds between live updates of the page; each one is an image per variant
+UPDATE_EVERY = 0.4  # seconds between live updates of the page; each one is an image per variant and the plot
 METRIC_HEADERS = ["variant", "temporal error ↓", "SSIM to input ↑", "warping error ↓", "fps"]
+PLOT_COLUMNS = ["frame", "temporal error", "variant"]
 
 
 # ---------------------------------------------------------------- models and styles, cached across requests
 
 
 @functools.lru_cache(maxsize=4)
-def _create_stylizer(ref: str) -> VideoStylizer:
-    return zoo.create_stylizer(ref)
+def _load(ref: str) -> Pipeline:
+    return zoo.load(ref)
 
 
-_create_lock = threading.Lock()
+_load_lock = threading.Lock()
 _fetched: list[str] = []  # the Hub repos this server downloaded for its visitors, least recently used first
 
 
-def get_stylizer(ref: str) -> VideoStylizer:
-    """A stylizer from a small LRU cache, so a second request does not load the weights again."""
-    with _create_lock:  # one load at a time: two requests for the same variant share one copy
-        return _create_stylizer(fetch(ref) if hub.is_hub_ref(ref) else ref)
+def get_pipeline(ref: str) -> Pipeline:
+    """A pipeline from a small LRU cache, so a second request does not load the weights again."""
+    with _load_lock:  # one load at a time: two requests for the same variant share one copy
+        return _load(fetch(ref) if hub.is_hub_ref(ref) else ref)
 
 
 def fetch(ref: str) -> str:
@@ -104,8 +114,7 @@ def fetch(ref: str) -> str:
 @functools.lru_cache(maxsize=16)
 def style_handle(ref: str, paths: tuple[str, ...], weights: tuple[float, ...] | None) -> Any:
     """The encoded style (one image, or a blend of two), cached: the camera filter asks for it every frame."""
-    images = [load_image(path, STYLE_SIZE) for path in paths]
-    return get_stylizer(ref).encode_style(images[0] if weights is None else images, weights)
+    return get_pipeline(ref).encode_style(paths[0] if weights is None else list(paths), weights, STYLE_SIZE)
 
 
 def resolve_variant(text: str | None) -> str:
@@ -140,20 +149,23 @@ def upload_path(payload: Any, what: str) -> str:
     return str(path)
 
 
-def check_clip(path: str) -> VideoInfo:
-    """Refuse clips the demo cannot take, before any model runs."""
+def check_clip(path: str, size: int) -> Clip:
+    """Refuse clips the demo cannot take, before any model runs; the rest opened at their processing size.
+
+    The size rules are the engine's (`Clip.open`, never enlarging here); only the length is the demo's own.
+    """
     if Path(path).suffix.lower() not in VIDEO_SUFFIXES:  # FFmpeg would read a still image as a 1-frame video
         kinds = ", ".join(sorted(VIDEO_SUFFIXES))
         raise VstError(f"{Path(path).name} is not a video: the clip must be one of {kinds}")
-    info = probe(path)  # VideoError: not a video, corrupt, no video stream (a clip with no frames: stylize_video)
-    if info.duration is not None and info.duration > MAX_SECONDS:
+    clip = Clip.open(path, size, upscale=False)  # VideoError: not a video, corrupt, no video stream, huge frames
+    duration = clip.info.duration
+    if duration is not None and duration > MAX_SECONDS:
         raise VstError(
-            f"the clip is {info.duration:.1f} s long; the demo takes up to {MAX_SECONDS:.0f} s "
+            f"the clip is {duration:.1f} s long; the demo takes up to {MAX_SECONDS:.0f} s "
             "(trim it, or stylize it whole with `vst stylize`)"
         )
-    if info.width * info.height > MAX_PIXELS:
-        raise VstError(f"the clip is {info.width}x{info.height}; the demo takes up to 3840x2160 (4K)")
-    return info
+    # frames, counted: a container may state no duration
+    return dataclasses.replace(clip, max_frames=math.floor(MAX_SECONDS * clip.info.fps))
 
 
 def readable(error: Exception) -> str:
@@ -193,65 +205,57 @@ def in_range(value: Any, name: str, low: float, high: float) -> float:
 def inline_jpeg(frame: np.ndarray, alt: str) -> str:
     """An RGB frame as an <img> with the JPEG inline. Live frames travel with the page update and are written
     nowhere: as an image output, every update would be a new file in Gradio's cache."""
-    _, jpeg = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
-    return f'<img src="data:image/jpeg;base64,{base64.b64encode(jpeg.tobytes()).decode()}" alt="{html.escape(alt)}">'
+    jpeg = io.BytesIO()
+    Image.fromarray(frame).save(jpeg, format="JPEG", quality=85)
+    return f'<img src="data:image/jpeg;base64,{base64.b64encode(jpeg.getvalue()).decode()}" alt="{html.escape(alt)}">'
 
 
 # ---------------------------------------------------------------- the comparison
 
 
 @dataclass
-class Lane:
-    """One variant's pass over the clip: its pipeline, its own clock and its metrics.
+class Track:
+    """What the page shows of one lane: its temporal metrics and its latest stylized frame.
 
-    The two lanes run interleaved, frame by frame, in one thread: each gets both cores while it works, both
-    readouts move together, and `busy` counts only the time spent inside this lane's pipeline (decode,
-    stylize, encode), so its fps is what the variant would reach alone, not half of it.
+    The lanes run interleaved over one decode, in one thread: each gets both cores while it works, both
+    readouts move together, and `Lane.fps` counts only the lane's own time, so it is what the variant would
+    reach alone, not half of it.
     """
 
-    name: str
-    output: Path
-    frames: Iterator[Progress]
-    inputs: Iterator[np.ndarray]  # the same frames at the same size, for the metrics
+    lane: Lane
     metrics: TemporalMetrics = field(default_factory=TemporalMetrics)
-    done: int = 0
-    total: int | None = None
-    busy: float = 0.0
     last: np.ndarray | None = None
-    finished: bool = False
 
-    def step(self) -> None:
-        start = time.perf_counter()
-        try:
-            progress = next(self.frames)
-        except StopIteration:  # the pipeline has closed its file: the video is complete
-            self.finished = True
-            return
-        finally:
-            self.busy += time.perf_counter() - start
-        self.done, self.total, self.last = progress.done, progress.total, progress.frame
-        self.metrics.update(next(self.inputs), progress.frame)
+    def add(self, frame: Frame) -> None:
+        self.metrics.update(frame.input, frame.output)  # the frame the lane was given: no decode of its own
+        self.last = frame.output
 
     def preview(self) -> str | None:
         """The latest frame, inline: a long run leaves no preview files behind."""
-        return None if self.last is None else inline_jpeg(self.last, f"{self.name}, frame {self.done}")
+        return None if self.last is None else inline_jpeg(self.last, f"{self.lane.name}, frame {self.lane.frames}")
 
-    @property
-    def fps(self) -> float:
-        return self.done / self.busy if self.busy else 0.0
-
-    def readout(self) -> str:
-        total = self.total if self.total is not None else "?"
-        state = "done" if self.finished else "running"
-        return f"**{self.name}**: {self.done}/{total} frames, **{self.fps:.1f} fps** ({state})"
+    def readout(self, total: int | None, finished: bool) -> str:
+        state = "done" if finished else "running"
+        done = self.lane.frames
+        return f"**{self.lane.name}**: {done}/{total or '?'} frames, **{self.lane.fps:.1f} fps** ({state})"
 
     def metric_row(self) -> list[Any]:
         result = self.metrics.result()
         return [
-            self.name,
+            self.lane.name,
             *(round(result[key], 5) for key in ("temporal_error", "ssim", "warping_error")),
-            round(self.fps, 2),
+            round(self.lane.fps, 2),
         ]
+
+
+def error_plot(tracks: Sequence[Track]) -> pd.DataFrame | None:
+    """Per-frame temporal error of every lane: the term of frames t-1 and t is plotted at frame t.
+
+    None before the first pair: Gradio's plot keeps the axis types of the first value it gets, and an empty
+    table has none, so it would never draw the lines.
+    """
+    rows = [(t + 1, error, track.lane.name) for track in tracks for t, error in enumerate(track.metrics.temporal_terms)]
+    return pd.DataFrame(rows, columns=PLOT_COLUMNS) if rows else None
 
 
 def compare(
@@ -264,15 +268,17 @@ def compare(
     size: int = DEFAULT_SIZE,
     style_b: Any = None,
     mix: float = 0.0,
+    stabilize_a: float = 0.0,
+    stabilize_b: float = 0.0,
 ) -> Iterator[tuple[Any, ...]]:
-    """Stylize one clip with two variants, side by side.
+    """Stylize one clip with two variants, side by side; the outputs are listed in the module docstring.
 
-    Yields (video A, video B, fps A, fps B, metrics, frame A, frame B): while running, the latest stylized
-    frames and the fps readouts; at the end, both videos (audio kept) and a metrics table per variant.
-    `style_b` with `mix` in (0, 1] interpolates between the two styles.
+    While running, the latest stylized frames, the fps readouts and the per-frame temporal error so far are
+    streamed; at the end come the videos (audio kept), the whole plot and a metrics table. `style_b` with `mix`
+    in (0, 1] interpolates between the two styles; `stabilize_a`/`_b` steady each variant's output along the flow.
     """
     try:
-        request = check_request(video, style, variant_a, variant_b, alpha, size, style_b, mix)
+        request = check_request(video, style, variant_a, variant_b, alpha, size, style_b, mix, stabilize_a, stabilize_b)
         yield from _compare(request, bool(keep_color))
     except VstError as e:
         raise refusal(e) from None
@@ -287,17 +293,25 @@ def compare(
 class Request:
     """A comparison's inputs once checked: `precheck` refuses at once what `_compare` would refuse in its turn."""
 
-    src: str
-    info: VideoInfo
+    clip: Clip
     styles: tuple[str, ...]
     weights: tuple[float, float] | None
     refs: tuple[str, str]
     alpha: float
-    size: int
+    stabilize: tuple[float, float]
 
 
 def check_request(
-    video: Any, style: Any, variant_a: str, variant_b: str, alpha: float, size: int, style_b: Any, mix: float
+    video: Any,
+    style: Any,
+    variant_a: str,
+    variant_b: str,
+    alpha: float,
+    size: int,
+    style_b: Any,
+    mix: float,
+    stabilize_a: float,
+    stabilize_b: float,
 ) -> Request:
     """Every check that needs no model: the uploads open, the numbers are in range, the variants exist."""
     src = upload_path(video, "a video clip")
@@ -305,6 +319,7 @@ def check_request(
     alpha = in_range(alpha, "alpha", 0.0, 1.0)
     size = int(in_range(size, "processing size", *SIZE_RANGE))
     mix = in_range(mix, "style interpolation", 0.0, 1.0)
+    stabilize = (in_range(stabilize_a, "stabilize A", 0.0, 1.0), in_range(stabilize_b, "stabilize B", 0.0, 1.0))
     weights = None
     if style_b and mix > 0:
         styles += (upload_path(style_b, "a second style image"),)
@@ -312,9 +327,7 @@ def check_request(
     for path in styles:
         load_image(path, STYLE_SIZE)  # ImageError for what Pillow cannot read
     refs = (resolve_variant(variant_a), resolve_variant(variant_b))
-    info = check_clip(src)
-    size = min(size, info.width, info.height)  # never upscale: it would cost time and add nothing
-    return Request(src, info, styles, weights, refs, alpha, size)
+    return Request(check_clip(src, size), styles, weights, refs, alpha, stabilize)
 
 
 def precheck(
@@ -327,76 +340,67 @@ def precheck(
     size: int,
     style_b: Any,
     mix: float,
+    stabilize_a: float,
+    stabilize_b: float,
 ) -> None:
     """The page's first step, in a slot of its own: a bad upload is refused at once, not after the runs ahead of it."""
     try:
-        check_request(video, style, variant_a, variant_b, alpha, size, style_b, mix)
+        check_request(video, style, variant_a, variant_b, alpha, size, style_b, mix, stabilize_a, stabilize_b)
     except VstError as e:
         raise refusal(e) from None
 
 
+def _file_name(text: str) -> str:
+    """A lane's label as part of a download's name: no spaces, slashes or `+` for a browser to mangle."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")
+
+
 def _compare(request: Request, keep_color: bool) -> Iterator[tuple[Any, ...]]:
-    src, size = request.src, request.size
-    limit = math.floor(MAX_SECONDS * request.info.fps)  # frames, counted: a container may state no duration
+    clip = request.clip
+    tracks = []
+    for ref, stabilize in zip(request.refs, request.stabilize):
+        handle = style_handle(ref, request.styles, request.weights)
+        options = {"alpha": request.alpha, "keep_color": keep_color, "stabilize": stabilize}
+        tracks.append(Track(get_pipeline(ref).lane(handle, name=ref, **options)))
+    a, b = tracks
 
     with tempfile.TemporaryDirectory(prefix="vst-app-") as tmp:
-        lanes = []
-        for slot, ref in zip("AB", request.refs):
-            stylizer = get_stylizer(ref)
-            handle = style_handle(ref, request.styles, request.weights)
-            output = Path(tmp) / f"{Path(src).stem}_{slot}_{re.sub(r'[^A-Za-z0-9_.-]+', '-', ref)}.mp4"
-            frames = stylize_video(
-                src,
-                output,
-                stylizer,
-                handle,
-                alpha=request.alpha,
-                keep_color=keep_color,
-                size=size,
-                max_frames=limit,
-            )
-            lanes.append(Lane(ref, output, frames, iter_frames(src, size=size, max_frames=limit)))
-
-        def update() -> tuple[Any, ...]:
-            a, b = lanes
-            return gr.skip(), gr.skip(), a.readout(), b.readout(), gr.skip(), a.preview(), b.preview()
-
-        yield None, None, lanes[0].readout(), lanes[1].readout(), None, None, None
-        started = shown = time.monotonic()
-        while not all(lane.finished for lane in lanes):
-            for lane in lanes:
-                if not lane.finished:
-                    lane.step()
-            if time.monotonic() - started > MAX_RUN_SECONDS:
-                raise VstError(
-                    f"stopped after {MAX_RUN_SECONDS // 60} minutes ({lanes[0].done} frames): "
-                    "choose a smaller processing size, a shorter clip or a faster variant"
-                )
-            if time.monotonic() - shown >= UPDATE_EVERY:
-                yield update()
-                shown = time.monotonic()
-        a, b = lanes
+        stem = clip.path.stem
+        videos = [Path(tmp) / f"{stem}_{slot}_{_file_name(t.lane.name)}.mp4" for slot, t in zip("AB", tracks)]
+        side_by_side = Path(tmp) / f"{stem}_side_by_side.mp4"
+        steps = record(clip, [t.lane for t in tracks], videos=videos, side_by_side=side_by_side)
+        try:
+            yield None, None, a.readout(clip.total, False), b.readout(clip.total, False), None, None, None, None
+            started = shown = time.monotonic()
+            for frames in steps:
+                for track, frame in zip(tracks, frames):
+                    track.add(frame)
+                if time.monotonic() - started > MAX_RUN_SECONDS:
+                    raise VstError(
+                        f"stopped after {MAX_RUN_SECONDS // 60} minutes ({a.lane.frames} frames): "
+                        "choose a smaller processing size, a shorter clip or a faster variant"
+                    )
+                if time.monotonic() - shown >= UPDATE_EVERY:
+                    skip, plot = gr.skip(), error_plot(tracks)
+                    readouts = a.readout(clip.total, False), b.readout(clip.total, False)
+                    yield skip, skip, *readouts, skip, skip if plot is None else plot, a.preview(), b.preview()
+                    shown = time.monotonic()
+        finally:
+            steps.close()  # stopped early: the writers are aborted and no file is left
+        done = a.lane.frames
         yield (
-            str(a.output),
-            str(b.output),
-            a.readout(),
-            b.readout(),
+            str(side_by_side),
+            [str(v) for v in videos],
+            a.readout(done, True),
+            b.readout(done, True),
             [a.metric_row(), b.metric_row()],
+            error_plot(tracks),
             a.preview(),
             b.preview(),
         )
 
 
 # ---------------------------------------------------------------- a photo
-
-
-def shrink(frame: np.ndarray, size: int) -> np.ndarray:
-    """An RGB frame with its short side brought down to `size`, never up: upscaling costs time and adds nothing."""
-    frame = np.ascontiguousarray(frame[..., :3])  # RGBA from some browsers
-    width, height = fit_size(frame.shape[1], frame.shape[0], min(int(size), *frame.shape[:2]))
-    if (width, height) == (frame.shape[1], frame.shape[0]):
-        return frame
-    return cv2.resize(frame, (width, height), interpolation=cv2.INTER_AREA)
 
 
 def compare_photo(
@@ -410,15 +414,16 @@ def compare_photo(
 ) -> tuple[np.ndarray, np.ndarray, str, str]:
     """Stylize one photo with two variants; returns both images and how long each variant took."""
     try:
-        frame = to_uint8(load_image(upload_path(photo, "a photo")))
+        path = upload_path(photo, "a photo")
         style_path = upload_path(style, "a style image")
         alpha = in_range(alpha, "alpha", 0.0, 1.0)
-        frame = shrink(frame, int(in_range(size, "processing size", *SIZE_RANGE)))
+        size = int(in_range(size, "processing size", *SIZE_RANGE))
+        frame = to_uint8(load_image(path, size, upscale=False))  # decoded once, for both; never enlarged
         results = []
         for ref in (resolve_variant(variant_a), resolve_variant(variant_b)):
             handle = style_handle(ref, (style_path,), None)
             start = time.perf_counter()
-            (out,) = get_stylizer(ref).stream([frame], handle, alpha=alpha, keep_color=bool(keep_color))
+            out = get_pipeline(ref).stylize_image(frame, style=handle, alpha=alpha, keep_color=bool(keep_color))
             seconds = time.perf_counter() - start
             results.append((out, f"**{ref}**: {out.shape[1]}x{out.shape[0]} in **{seconds:.2f} s**"))
     except VstError as e:
@@ -454,17 +459,18 @@ def camera(
     """Stylize one webcam frame; the fps readout is a running average of the stylization rate."""
     if frame is None:
         return None, "waiting for the camera", fps
-    frame = shrink(frame, size)
-    if not style:
-        return inline_jpeg(frame, "camera"), "choose a style image", fps
     try:
+        frame = resize_frame(frame, int(in_range(size, "processing size", *SIZE_RANGE)), upscale=False)
+        if not style:
+            return inline_jpeg(frame, "camera"), "choose a style image", fps
         ref = resolve_variant(variant)
         handle = style_handle(ref, (style,), None)
-        stylizer = get_stylizer(ref)
+        pipeline = get_pipeline(ref)
+        alpha = in_range(alpha, "alpha", 0.0, 1.0)
     except VstError as e:
         raise refusal(e) from None
     start = time.perf_counter()
-    (out,) = stylizer.stream([frame], handle, alpha=float(alpha), keep_color=bool(keep_color))
+    out = pipeline.stylize_image(frame, style=handle, alpha=alpha, keep_color=bool(keep_color))
     rate = 1.0 / max(time.perf_counter() - start, 1e-6)
     fps = rate if not fps else 0.8 * fps + 0.2 * rate
     return inline_jpeg(out, "stylized camera"), f"**{fps:.1f} fps** at {frame.shape[1]}x{frame.shape[0]}", fps
@@ -536,19 +542,36 @@ def build_demo() -> gr.Blocks:
                     with gr.Row():
                         style_b = gr.Image(label="Second style (optional)", type="filepath", height=160)
                         mix = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label="Interpolation toward the second style")
+                    with gr.Row():
+                        stabilize = [
+                            gr.Slider(
+                                0.0,
+                                1.0,
+                                value=0.0,
+                                step=0.05,
+                                label=f"Stabilize {slot}",
+                                info="blend with the previous output along the clip's motion (0: off)",
+                                elem_id=f"stabilize-{slot.lower()}",
+                            )
+                            for slot in "AB"
+                        ]
                 with gr.Row(equal_height=True):
-                    outputs = []
+                    live = []
                     for slot in "AB":
                         with gr.Column():
                             fps = gr.Markdown(label=f"fps {slot}", elem_id=f"fps-{slot.lower()}")
                             frame = gr.HTML(label=f"Live {slot}", elem_id=f"live-{slot.lower()}", min_height=200)
-                            result = gr.Video(
-                                label=f"Stylized {slot}",
-                                buttons=["download"],
-                                elem_id=f"video-{slot.lower()}",
-                                height=280,
-                            )
-                            outputs.append((result, fps, frame))
+                            live.append((fps, frame))
+                side_by_side = gr.Video(
+                    label="Input | A | B", buttons=["download"], elem_id="video-compare", height=320
+                )
+                plot = gr.LinePlot(
+                    x=PLOT_COLUMNS[0],
+                    y=PLOT_COLUMNS[1],
+                    color=PLOT_COLUMNS[2],
+                    label="Temporal error per frame (lower: less flicker)",
+                    elem_id="temporal-plot",  # no height: with one, the legend overflows the block (Gradio 6)
+                )
                 metrics = gr.Dataframe(headers=METRIC_HEADERS, label="Temporal metrics", interactive=False)
                 gr.Markdown(
                     "*Temporal error*: the poster's E_tempAvg, how much each output pixel changes between frames "
@@ -556,8 +579,12 @@ def build_demo() -> gr.Blocks:
                     "*Warping error*: the output's change along the input's optical flow (Lai et al. 2018). "
                     "Lower errors mean less flicker; *fps* counts only that variant's own time."
                 )
-                (video_a, fps_a, frame_a), (video_b, fps_b, frame_b) = outputs
-                compare_inputs = [video, style, variant_a, variant_b, alpha, keep_color, size, style_b, mix]
+                with gr.Accordion("Downloads", open=False):
+                    downloads = gr.File(
+                        label="Each variant's video", file_count="multiple", interactive=False, elem_id="downloads"
+                    )
+                (fps_a, frame_a), (fps_b, frame_b) = live
+                compare_inputs = [video, style, variant_a, variant_b, alpha, keep_color, size, style_b, mix, *stabilize]
                 run.click(
                     precheck,
                     inputs=compare_inputs,
@@ -569,7 +596,7 @@ def build_demo() -> gr.Blocks:
                 ).success(
                     compare,
                     inputs=compare_inputs,
-                    outputs=[video_a, video_b, fps_a, fps_b, metrics, frame_a, frame_b],
+                    outputs=[side_by_side, downloads, fps_a, fps_b, metrics, plot, frame_a, frame_b],
                     api_name="compare",
                     preprocess=False,  # uploads are checked by `compare` itself, so bad ones get a readable error
                     show_progress="minimal",

@@ -57,7 +57,8 @@ BAD_KINDS = ("random bytes as .mp4", "text file as style image", "truncated mp4"
 
 @dataclass
 class Outcome:
-    """One request: `ok` means two videos and a metrics table for a good one, a clean refusal for a bad one."""
+    """One request: `ok` means the side-by-side video, both downloads, the metrics and the plot for a good one, a
+    clean refusal for a bad one."""
 
     name: str
     kind: str  # "good", "bad" or "final"
@@ -229,18 +230,15 @@ def frame_count(path: str) -> int:
 
 
 def check_result(result: Any, variants: tuple[str, str]) -> dict[str, Any]:
-    """Frames of the two videos and the variants of the metrics table; raises ValueError if either is missing.
-
-    Only the first two outputs (the videos) and the first table are relied on: the live-preview outputs may change.
-    """
-    frames = [frame_count(video_path(value)) for value in result[:2]]
-    table = next((v for v in result[2:] if isinstance(v, dict) and "data" in v), None)
-    if table is None:
-        raise ValueError("no metrics table in the result")
+    """Frames of the side-by-side video and of each variant's own, and the variants of the metrics table and the
+    plot, in the order app.py's docstring gives; raises ValueError if any is missing or they disagree."""
+    side_by_side, downloads, _, _, table, plot = result[:6]
+    frames = [frame_count(video_path(side_by_side)), *(frame_count(path) for path in downloads)]
     rows = [row[0] for row in table["data"]]
-    if rows != list(variants) or not all(frames):
-        raise ValueError(f"unexpected result: frames {frames}, metrics rows {rows}")
-    return {"frames": frames, "metrics_rows": rows}
+    plotted = list(dict.fromkeys(row[plot["columns"].index("variant")] for row in plot["data"]))
+    if len(frames) != 3 or len(set(frames)) != 1 or not frames[0] or rows != list(variants) or plotted != rows:
+        raise ValueError(f"unexpected result: frames {frames}, metrics rows {rows}, plotted {plotted}")
+    return {"frames": frames[0], "metrics_rows": rows}
 
 
 def one_request(
@@ -316,7 +314,7 @@ def markdown(report: dict[str, Any], header: list[str]) -> str:
     lines = [*header, "", "| request | submitted at (s) | completion (s) | result |", "|---|---:|---:|---|"]
     for o in report["requests"]:
         if o["error"] is None:
-            result = f"two videos ({' + '.join(map(str, o['detail']['frames']))} frames) and metrics"
+            result = f"side-by-side video and two downloads ({o['detail']['frames']} frames), metrics and plot"
             result = f"**accepted**: {result}" if o["kind"] == "bad" else result
         else:
             result = ("refused: " if o["kind"] == "bad" else "**error**: ") + o["error"].replace("|", "\\|")

@@ -1,6 +1,7 @@
 """Quality on paintings and photos the decoders never saw, at the sizes users run.
 
     python benchmarks/quality.py [--variants baseline noise-resilient] [--sizes 256 512] [--out DIR]
+    python benchmarks/quality.py --variants optical-flow --option optical-flow:iterations=100,50 --unseen 4
 
 Styles come in two sets from ../shared/data/train/styles: `unseen` is the committed
 validation split (training/splits/validation-styles.txt), held out of every training
@@ -16,6 +17,8 @@ Per variant, style set and content size, averaged over the pairs:
   spread over the style's (1 is as colourful as the painting);
 - noise sensitivity (smallest size, unseen styles): mean |g(n(x)) - g(x)| in [0, 1]
   units for Gaussian (sigma 0.03) and impulse (0.3 % of the pixels) noise, fixed seeds.
+Every variant runs as users run it, through `zoo.load(name)` and the `VideoStylizer` protocol: uint8 photos in,
+uint8 out (the noise is added to the float photo, then quantized), so plugins and optical flow are measured alike.
 Writes quality.json, quality.md and a contact sheet of unseen photos x unseen styles per variant.
 """
 
@@ -23,23 +26,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+from common import DATA, add_factory_options, command_line, factory_options, hardware
 from PIL import Image
 
 import zoo
 from training.evaluate import spread
 from training.split import validation_styles
 from vst_core import TAPS, load_encoder
-from vst_core.images import load_image
+from vst_core.images import load_image, to_tensor, to_uint8
 from vst_core.metrics import colour_distance, colour_stats, content_distance, style_ratio, style_targets
 from vst_core.noise import add_noise
+from vst_core.pipeline import Pipeline
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 NOISE = (("gaussian", 0.03), ("impulse", 0.003))
 SHEET_STYLES, THUMB = 8, 128
 
@@ -56,41 +59,42 @@ def style_sets(styles_dir: Path, trained: int, unseen: int | None) -> dict[str, 
 
 
 def measure(
-    name: str, contents: list[Path], styles: dict[str, list[Path]], sizes: list[int], style_size: int
+    pipeline: Pipeline, contents: list[Path], styles: dict[str, list[Path]], sizes: list[int], style_size: int
 ) -> tuple[dict, Image.Image]:
-    stylizer = zoo.create_stylizer(name)
     encoder, _ = load_encoder()
     sheet_styles = spread(styles["unseen"], SHEET_STYLES)
     sheet = Image.new("RGB", (THUMB * (len(sheet_styles) + 1), THUMB * (len(contents) + 1)), "white")
     gen = torch.Generator().manual_seed(0)
-    photos = {size: [load_image(p, size) for p in contents] for size in sizes}
+    photos = {size: [to_uint8(load_image(p, size)) for p in contents] for size in sizes}
     with torch.inference_mode():
-        photo_feats = {size: [encoder(x, TAPS) for x in images] for size, images in photos.items()}
+        photo_feats = {size: [encoder(to_tensor(x), TAPS) for x in frames] for size, frames in photos.items()}
     results: dict[str, dict] = {}
     for set_name, files in styles.items():
         for style_path in files:
             style_img = load_image(style_path, style_size)
             targets = style_targets(encoder, style_img)
             palette = colour_stats(style_img)
-            style = stylizer.encode_style(style_img)
+            style = pipeline.encode_style(style_img)
             column = sheet_styles.index(style_path) + 1 if style_path in sheet_styles else None
             if column:
-                sheet.paste(_thumb(style_img), (THUMB * column, 0))
+                sheet.paste(_thumb(to_uint8(style_img)), (THUMB * column, 0))
             for size in sizes:
                 rows = results.setdefault(set_name, {}).setdefault(str(size), {})
                 for i, (x, feats) in enumerate(zip(photos[size], photo_feats[size])):
-                    out = stylizer(x, style)
+                    out = pipeline.stylize_image(x, style=style)
+                    out_tensor = to_tensor(out)
                     with torch.inference_mode():
-                        out_feats = encoder(out, TAPS)
+                        out_feats = encoder(out_tensor, TAPS)
                     scores = {
                         "style_ratio": style_ratio(out_feats, feats, targets),
                         "content_distance": content_distance(out_feats[-1], feats[-1], targets[-1]),
-                        **colour_distance(out, palette),
+                        **colour_distance(out_tensor, palette),
                     }
                     if set_name == "unseen" and size == min(sizes):
                         for kind, amount in NOISE:
-                            noisy = stylizer(add_noise(x, kind, amount, gen), style)
-                            scores[f"noise_{kind}"] = float((noisy - out).abs().mean())
+                            noisy = to_uint8(add_noise(to_tensor(x), kind, amount, gen))
+                            noisy_out = pipeline.stylize_image(noisy, style=style)
+                            scores[f"noise_{kind}"] = float(np.abs(noisy_out.astype(np.float64) - out).mean() / 255)
                     for key, value in scores.items():
                         rows.setdefault(key, []).append(value)
                     if column and size == max(sizes):
@@ -103,9 +107,8 @@ def measure(
     return summary, sheet
 
 
-def _thumb(image: torch.Tensor) -> Image.Image:
-    array = (image[0].permute(1, 2, 0).clamp(0, 1).numpy() * 255).round().astype(np.uint8)
-    thumb = Image.fromarray(array)
+def _thumb(frame: np.ndarray) -> Image.Image:
+    thumb = Image.fromarray(frame)
     thumb.thumbnail((THUMB, THUMB))
     return thumb
 
@@ -129,27 +132,32 @@ def table(results: dict[str, dict], sizes: list[int]) -> list[str]:
     return lines
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", nargs="+", default=["baseline", "noise-resilient"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512], help="content short sides")
     parser.add_argument("--style-size", type=int, default=512, help="style short side")
     parser.add_argument("--unseen", type=int, default=None, help="unseen styles to use (default: all)")
     parser.add_argument("--trained", type=int, default=16, help="trained styles to use")
+    add_factory_options(parser)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/quality"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    options = factory_options(args.option, args.variants)
     contents = sorted((args.data / "content").iterdir())
     styles = style_sets(args.data / "train" / "styles", args.trained, args.unseen)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {}
     for name in args.variants:
-        results[name], sheet = measure(name, contents, styles, args.sizes, args.style_size)
+        pipeline = zoo.load(name, **options[name])
+        results[name], sheet = measure(pipeline, contents, styles, args.sizes, args.style_size)
         sheet.save(args.out / f"contact_sheet_{Path(name).name}.jpg", quality=85)
     lines = [
-        f"`{' '.join(['python', *sys.argv])}` — {len(contents)} photos x {len(styles['unseen'])} unseen and "
-        f"{len(styles['trained'])} trained paintings, style at {args.style_size} px, "
-        f"{platform.processor() or platform.machine()}, torch {torch.__version__}",
+        f"`{command_line('benchmarks/quality.py', parser, args)}` — {len(contents)} photos x "
+        f"{len(styles['unseen'])} unseen and {len(styles['trained'])} trained paintings, style at {args.style_size} px",
+        "",
+        f"- hardware: {hardware()}",
+        *(f"- `{name}`: {json.dumps({**zoo.identity(name), 'options': options[name]})}" for name in args.variants),
         "",
         *table(results, args.sizes),
     ]
@@ -159,4 +167,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

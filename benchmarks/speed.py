@@ -8,6 +8,11 @@ native bf16, fp16 on CUDA), optionally batched and compiled. Both see the same
 uint8 frames and return uint8 frames, so conversions are counted on both sides.
 
     python benchmarks/speed.py --frames 8 --warmup 2
+    python benchmarks/speed.py --sizes "" --variants optical-flow noise-resilient --video-frames 4 \\
+        --option optical-flow:iterations=100,50          # end to end only, with a lighter optical-flow budget
+
+The end-to-end runs (--variants) go the way `vst stylize` goes, through `zoo.load(name).stylize_video`, so any
+variant is timed alike, and each is compared with the first (above, the optical-flow method: the slow reference).
 
 Weights: the embedded `noise-resilient` checkpoint when present, else random ones
 (the cost of the network does not depend on its weights).
@@ -16,26 +21,24 @@ Weights: the embedded `noise-resilient` checkpoint when present, else random one
 from __future__ import annotations
 
 import argparse
-import os
-import platform
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from common import DATA, add_factory_options, command_line, factory_options, hardware
 
 import zoo
-from vst_core import Decoder, StyleStats, Stylizer, VGGEncoder, VideoStylizer, load_encoder
+from vst_core import Decoder, StyleStats, Stylizer, VGGEncoder, load_encoder
 from vst_core.adain import adain, mean_std
 from vst_core.images import load_image
-from vst_core.stylizer import cpu_has_bf16
-from vst_core.video import stylize_video
 
-ROOT = Path(__file__).resolve().parents[1]
-EMBEDDED = ROOT / "zoo" / "weights" / "noise-resilient"
-STYLE = ROOT.parent / "shared" / "data" / "style" / "starry_night.jpg"
+EMBEDDED = Path(__file__).resolve().parents[1] / "zoo" / "weights" / "noise-resilient"
+STYLE = DATA / "style" / "starry_night.jpg"
 
 
 def build(device: str, precision: str, compile: bool) -> tuple[Stylizer, str]:
@@ -80,43 +83,28 @@ def fps(run: Callable[[list[np.ndarray]], Iterable[np.ndarray]], frames: list[np
 
 
 def end_to_end_fps(
-    variant: str, video: Path, style: torch.Tensor, size: int | None, max_frames: int | None, **options
-) -> tuple[float, VideoStylizer]:
-    """Decode + stylize + encode through `vst_core.video.stylize_video`, in the steady state: timed from the first
-    frame written to the last, so model loading, style encoding, codec set-up and first-frame warm-up are left out."""
-    stylizer = zoo.create_stylizer(variant, **options)
-    handle = stylizer.encode_style(style)
+    variant: str, video: Path, style: torch.Tensor, size: int | None, max_frames: int | None, **options: Any
+) -> float:
+    """Decode + stylize + encode through `Pipeline.stylize_video`, in the steady state: timed from the first frame
+    written to the last, so model loading, style encoding, codec set-up and first-frame warm-up are left out."""
+    pipeline = zoo.load(variant, **options)
+    handle = pipeline.encode_style(style)
+    stamps: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
-        stamps = [
-            time.perf_counter()
-            for _ in stylize_video(video, Path(tmp) / "out.mp4", stylizer, handle, size=size, max_frames=max_frames)
-        ]
+        pipeline.stylize_video(
+            video,
+            Path(tmp) / "out.mp4",
+            style=handle,
+            size=size,
+            max_frames=max_frames,
+            progress=lambda _: stamps.append(time.perf_counter()),
+        )
     if len(stamps) < 2:
         raise SystemExit("speed.py: --video-frames must be at least 2 for an end-to-end rate")
-    return (len(stamps) - 1) / (stamps[-1] - stamps[0]), stylizer
+    return (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
 
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    parts = [
-        f"CPU: {cpu}, {os.cpu_count()} logical cores, torch threads {torch.get_num_threads()}",
-        f"native bf16: {'yes' if cpu_has_bf16() else 'no'}",
-        f"torch {torch.__version__}",
-        f"load average at start {os.getloadavg()[0]:.1f}",
-    ]
-    if torch.cuda.is_available():
-        parts.insert(0, f"GPU: {torch.cuda.get_device_name()}")
-    return "; ".join(parts)
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=8, help="timed frames per resolution and method")
     parser.add_argument("--warmup", type=int, default=2, help="untimed frames first")
@@ -127,14 +115,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: torch's)")
     parser.add_argument("--compile", action="store_true", help="torch.compile the engine")
     parser.add_argument("--style-size", type=int, default=512, help="the style's short side (reference default 512)")
-    parser.add_argument("--variants", nargs="*", default=[], help="zoo variants to time end to end on --video")
     parser.add_argument(
-        "--video", type=Path, default=ROOT.parent / "shared" / "data" / "video" / "bbb_cutBunny_640x360.mp4"
+        "--variants", nargs="*", default=[], help="zoo variants to time end to end on --video, against the first"
     )
+    parser.add_argument("--video", type=Path, default=DATA / "video" / "bbb_cutBunny_640x360.mp4")
     parser.add_argument("--video-size", type=int, default=None, help="short side for the end-to-end runs")
     parser.add_argument("--video-frames", type=int, default=24, help="frames of --video for the end-to-end runs")
-    parser.add_argument("--flow-iterations", type=int, nargs=2, default=[2000, 1000], help="optical-flow budget")
-    args = parser.parse_args()
+    add_factory_options(parser)
+    args = parser.parse_args(argv)
+    options = factory_options(args.option, args.variants)
     if args.threads:
         torch.set_num_threads(args.threads)
 
@@ -144,8 +133,9 @@ def main() -> None:
     handle = engine.encode_style(style)
     rng = np.random.default_rng(0)
 
+    print(f"# {command_line('benchmarks/speed.py', parser, args)}")
     print(f"engine: {engine.dtype}, {engine.device}, batch {args.batch_size}, compile {args.compile}; {weights}")
-    print(f"style {tuple(style.shape[-2:])}; {machine()}\n")
+    print(f"style {tuple(style.shape[-2:])}; {hardware()}\n")
     print("| resolution | naive fps | engine fps | ratio |")
     print("|---|---:|---:|---:|")
     for size in filter(None, args.sizes.split(",")):  # --sizes "" times only the --variants end to end
@@ -155,25 +145,20 @@ def main() -> None:
         fast = fps(lambda fs: engine.stream(fs, handle, batch_size=args.batch_size), frames, args.warmup)
         print(f"| {w}x{h} | {naive:.2f} | {fast:.2f} | {fast / naive:.1f}x |", flush=True)
 
-    if args.variants:  # end to end: decode + stylize + encode, and the speed ratio against the optical-flow baseline
+    if args.variants:  # end to end: decode + stylize + encode, and the speed ratio against the first variant
         print(
             f"\nend to end on {args.video.name}, {args.video_frames} frames, short side {args.video_size or 'native'}"
         )
         rates = {}
         for variant in args.variants:
-            options = {"device": args.device, "precision": args.precision}
-            if variant == "optical-flow":
-                options["iterations"] = tuple(args.flow_iterations)
-            rates[variant], stylizer = end_to_end_fps(
-                variant, args.video, style, args.video_size, args.video_frames, **options
-            )
-            note = f" (loss evaluations per frame: {stylizer.evaluations})" if variant == "optical-flow" else ""
-            print(f"{variant}: {rates[variant]:.3g} fps{note}", flush=True)
-        if "optical-flow" in rates:
-            print("\n| variant | end-to-end fps | x optical-flow |\n|---|---:|---:|")
-            for variant, rate in rates.items():
-                print(f"| {variant} | {rate:.3g} | {rate / rates['optical-flow']:.0f}x |")
+            chosen = {"device": args.device, "precision": args.precision, **options[variant]}
+            rates[variant] = end_to_end_fps(variant, args.video, style, args.video_size, args.video_frames, **chosen)
+            print(f"{variant}: {rates[variant]:.3g} fps", flush=True)
+        first = args.variants[0]
+        print(f"\n| variant | end-to-end fps | x {first} |\n|---|---:|---:|")
+        for variant, rate in rates.items():
+            print(f"| {variant} | {rate:.3g} | {rate / rates[first]:.3g}x |")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

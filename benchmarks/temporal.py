@@ -2,33 +2,37 @@
 
     python benchmarks/temporal.py                        # baseline vs noise-resilient on everything, defaults below
     python benchmarks/temporal.py --variants baseline noise-resilient optical-flow --datasets sintel \\
-        --size 96 --max-frames 3 --styles starry_night --flow-iterations 100 50    # with the optical-flow baseline
+        --size 96 --max-frames 3 --styles starry_night --option optical-flow:iterations=100,50  # with optical flow
+    python benchmarks/temporal.py --stabilize 0.5 1      # every variant also through the stabilizer, at two strengths
 
-Per clip, variant and style (see `vst_core.metrics` for the exact definitions):
+Per clip, row and style (exact definitions in `vst_core.metrics`; sharpness and ghosting below):
 - temporal error: the poster's E_tempAvg (lower is more stable);
 - SSIM between stylized and input frames (the poster's protocol);
 - warping error (Lai et al. 2018): MPI-Sintel pairs use the ground-truth flow and occlusion masks (pairs without
   ground truth are left out), the video clips use OpenCV DIS flow with forward-backward and motion-boundary checks;
 - style distance (tap-normalized, lower is closer to the style) and content distance, so that stability is
   never bought by washing the style out;
-- seconds per frame spent stylizing, first frame excluded (decoding and metrics excluded).
-Results are averaged over styles, then reported per clip and as the mean over clips, with the relative change
-against the first variant (`baseline`). Writes temporal.md, temporal.json and PNG plots to --out.
+- sharpness: the mean gradient magnitude of the output frames, so that a stabilizer cannot blur texture away;
+- ghosting (stabilized rows): the mean squared difference (images in [0, 1]) between the stabilized and the
+  unstabilized output over the pixels that no trusted pixel of the previous frame lands on (newly visible, or where
+  the flow above cannot be trusted), where a stabilizer has nothing to carry over: what differs there is the past,
+  smeared in;
+- seconds per frame spent stylizing (and stabilizing), first frame excluded (decoding and metrics excluded).
+Each variant runs through the lanes of `vst_core.pipeline` over one pass of the frames: unstabilized (row `variant`)
+and, for each --stabilize strength S > 0, stabilized (row `variant + stabilize S`). Results are averaged over styles,
+then reported per clip and as the mean over clips, with the relative change against the first row, and for
+stabilized rows against the same variant unstabilized. Writes temporal.md, temporal.json and PNG plots to --out.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
+import functools
 import itertools
 import json
 import math
-import os
-import platform
-import shlex
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,16 +40,17 @@ from typing import Any
 
 import numpy as np
 import torch
+from common import DATA, add_factory_options, command_line, factory_options, hardware
 from PIL import Image
 
 import zoo
-from vst_core import load_encoder
+from vst_core import StyleStats, VGGEncoder, load_encoder
 from vst_core.flow import flow_and_mask, inside, read_flo, resize_flow, resize_mask
 from vst_core.images import load_image, to_uint8
-from vst_core.metrics import StyleMetrics, TemporalMetrics, style_targets
+from vst_core.metrics import StyleMetrics, TemporalMetrics, ghosting, revealed, sharpness, style_targets
+from vst_core.pipeline import Frame, Lane, lane_name, run
 from vst_core.video import iter_frames
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DEFAULT_STYLES = ("starry_night", "the_scream", "mondrian")
 METRICS = (  # key, label, higher is better
     ("temporal_error", "temporal error", False),
@@ -53,8 +58,12 @@ METRICS = (  # key, label, higher is better
     ("ssim", "SSIM", True),
     ("style_distance", "style distance", False),
     ("content_distance", "content distance", False),
+    ("sharpness", "sharpness", True),
+    ("ghosting", "ghosting", False),
     ("seconds_per_frame", "s/frame", False),
 )
+# The stabilizer's bar, against the same variant unstabilized (issue 15).
+TARGETS = "warping error -40 % or less (0.6x), style distance +5 % or less, s/frame +25 % or less (fps 0.8x or more)"
 
 
 @dataclass
@@ -65,6 +74,11 @@ class Clip:
     name: str
     frames: list[np.ndarray]
     flows: list[tuple[np.ndarray, np.ndarray] | None] = field(default_factory=list)
+
+    @functools.cached_property
+    def revealed(self) -> list[np.ndarray | None]:
+        """Per pair, the pixels of frame t+1 that no trusted pixel of frame t lands on (see `revealed`)."""
+        return [None if pair is None else revealed(*pair) for pair in self.flows]
 
 
 def sintel_clips(root: Path, render_pass: str, size: int, max_frames: int | None) -> Iterator[Clip]:
@@ -98,70 +112,99 @@ def video_clips(paths: list[Path], size: int, max_frames: int | None) -> Iterato
         yield Clip("video", path.stem, frames, flows)
 
 
-def evaluate(stylizer: Any, handle: Any, clip: Clip, style_metrics: StyleMetrics) -> dict[str, Any]:
-    """Stylize a clip and score it.
+class LaneScores:
+    """One lane's metrics over a clip, fed frame by frame."""
 
-    The stylizer's time is measured apart from the metrics, in the steady state: the first frame is left out
-    (one-off warm-up of the kernels for a new frame size; the optical-flow method's larger first-frame budget).
+    def __init__(self, encoder: VGGEncoder, targets: list[StyleStats]) -> None:
+        self.temporal = TemporalMetrics(estimate_flow=False)
+        self.style = StyleMetrics(encoder, targets)
+        self.sharpness: list[float] = []
+        self.ghosting: list[float] = []
+        self.seconds: list[float] = []
+
+    def update(self, frame: Frame, pair: tuple[np.ndarray, np.ndarray] | None) -> None:
+        self.temporal.update(frame.input, frame.output, *(pair or (None, None)))
+        self.style.update(frame.input, frame.output)
+        self.sharpness.append(sharpness(frame.output))
+        if frame.index:
+            self.seconds.append(frame.seconds)
+
+    def result(self) -> dict[str, Any]:
+        return {
+            **self.temporal.result(),
+            **self.style.result(),
+            "sharpness": _nanmean(self.sharpness),
+            "ghosting": _nanmean(self.ghosting),
+            "seconds_per_frame": _nanmean(self.seconds),
+            "per_pair_temporal": self.temporal.temporal_terms,
+            "per_pair_warping": [None if math.isnan(e) else e for e in self.temporal.warping_errors],
+        }
+
+
+def evaluate(lanes: list[Lane], clip: Clip, encoder: VGGEncoder, targets: list[StyleStats]) -> list[dict[str, Any]]:
+    """Stylize a clip through `lanes` over one pass of its frames and score each; the first lane, unstabilized, is
+    what the others' ghosting is measured against.
+
+    A lane's time is its own (stylization and stages, not the metrics), in the steady state: the first frame is left
+    out (one-off warm-up of the kernels for a new frame size; the optical-flow method's larger first-frame budget).
     """
-    temporal = TemporalMetrics(estimate_flow=False)
-    outputs = stylizer.stream(iter(clip.frames), handle)
-    seconds = 0.0
-    for i, x in enumerate(clip.frames):
-        start = time.perf_counter()
-        y = next(outputs)
-        seconds += (time.perf_counter() - start) if i else 0.0
-        flow = clip.flows[i - 1] if i else None
-        temporal.update(x, y, *(flow or (None, None)))
-        style_metrics.update(x, y)
-    result = {**temporal.result(), **style_metrics.result()}
-    result["seconds_per_frame"] = seconds / (len(clip.frames) - 1) if len(clip.frames) > 1 else math.nan
-    result["per_pair_temporal"] = temporal.temporal_terms
-    result["per_pair_warping"] = [None if math.isnan(e) else e for e in temporal.warping_errors]
-    return result
+    scores = [LaneScores(encoder, targets) for _ in lanes]
+    for frames in run(clip.frames, lanes):
+        pair_index = frames[0].index - 1
+        pair = clip.flows[pair_index] if pair_index >= 0 else None
+        for score, frame in zip(scores, frames):
+            score.update(frame, pair)
+        if pair is not None:
+            for score, frame in zip(scores[1:], frames[1:]):
+                score.ghosting.append(ghosting(frame.output, frames[0].output, clip.revealed[pair_index]))
+    return [score.result() for score in scores]
 
 
-def weights_identity(ref: str) -> dict[str, Any]:
-    """What a variant ran with: its source, recipe and training steps, and a hash of its weights file."""
-    variant = zoo.resolve(ref)
-    config = variant.config()
-    info: dict[str, Any] = {"source": variant.source, "recipe": config.get("recipe"), "steps": config.get("steps")}
-    folder = variant.local_folder()
-    if folder and (folder / "model.safetensors").is_file():
-        info["sha256"] = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()[:16]
-    return info
-
-
-def aggregate(rows: list[dict[str, Any]], variants: list[str]) -> dict[str, Any]:
-    """Mean over styles per (clip, variant); per clip and overall relative change against the first variant."""
-    base = variants[0]
+def aggregate(rows: list[dict[str, Any]], labels: list[str], unstabilized: dict[str, str]) -> dict[str, Any]:
+    """Mean over styles per (clip, row); relative changes against the first row, and of each stabilized row against
+    its variant unstabilized (`unstabilized`: stabilized row -> unstabilized row) under "stabilization"."""
     clips = list(dict.fromkeys(r["clip"] for r in rows))
     keys = [m[0] for m in METRICS]
-    table: dict[str, dict[str, dict[str, float]]] = {}
-    for clip in clips:
-        table[clip] = {}
-        for v in variants:
-            picked = [r for r in rows if r["clip"] == clip and r["variant"] == v]
-            table[clip][v] = {k: _nanmean([r[k] for r in picked]) for k in keys}
-    mean = {v: {k: _nanmean([table[c][v][k] for c in clips]) for k in keys} for v in variants}
-    change = {c: {v: {k: _rel(table[c][v][k], table[c][base][k]) for k in keys} for v in variants[1:]} for c in clips}
-    mean_change = {v: {k: _rel(mean[v][k], mean[base][k]) for k in keys} for v in variants[1:]}
-    # The poster's "on average" / "on select videos": the mean of the per-clip changes, and the best clip.
-    per_clip_changes = {
-        v: {
-            k: {
-                "mean": _nanmean([change[c][v][k] for c in clips]),
-                "best": _best([(change[c][v][k], c) for c in clips], higher_is_better),
-            }
-            for k, _, higher_is_better in METRICS
+    table = {
+        clip: {
+            label: {k: _nanmean([r[k] for r in rows if r["clip"] == clip and r["variant"] == label]) for k in keys}
+            for label in labels
         }
-        for v in variants[1:]
+        for clip in clips
     }
+    mean = {label: {k: _nanmean([table[c][label][k] for c in clips]) for k in keys} for label in labels}
+    first = {label: labels[0] for label in labels[1:]}
     return {
         "per_clip": table,
         "mean": mean,
+        **compare(table, mean, first),
+        "stabilization": compare(table, mean, unstabilized),
+    }
+
+
+def compare(table: dict[str, Any], mean: dict[str, Any], references: dict[str, str]) -> dict[str, Any]:
+    """Relative changes (%) of each row against its reference: per clip, of the means over clips, and the poster's
+    "on average" / "on select videos": the mean of the per-clip changes, and the best clip."""
+    clips, keys = list(table), [m[0] for m in METRICS]
+    change = {
+        c: {label: {k: _rel(table[c][label][k], table[c][ref][k]) for k in keys} for label, ref in references.items()}
+        for c in clips
+    }
+    per_clip_changes = {
+        label: {
+            k: {
+                "mean": _nanmean([change[c][label][k] for c in clips]),
+                "best": _best([(change[c][label][k], c) for c in clips], higher_is_better),
+            }
+            for k, _, higher_is_better in METRICS
+        }
+        for label in references
+    }
+    return {
         "change": change,
-        "mean_change": mean_change,
+        "mean_change": {
+            label: {k: _rel(mean[label][k], mean[ref][k]) for k in keys} for label, ref in references.items()
+        },
         "per_clip_changes": per_clip_changes,
     }
 
@@ -188,43 +231,53 @@ def _fmt(value: float) -> str:
     return f"{value:.4g}" if abs(value) >= 1e-3 else f"{value:.3e}"
 
 
-def markdown(summary: dict[str, Any], variants: list[str], header: list[str]) -> str:
-    base = variants[0]
+def markdown(summary: dict[str, Any], labels: list[str], header: list[str]) -> str:
+    base = labels[0]
     lines = [*header, ""]
     cols = " | ".join(label for _, label, _ in METRICS)
-    lines += [f"| clip | variant | {cols} |", "|---|---|" + "---|" * len(METRICS)]
-    for clip, by_variant in [*summary["per_clip"].items(), ("**mean**", summary["mean"])]:
-        for v in variants:
-            cells = []
-            for key, _, _ in METRICS:
-                cell = _fmt(by_variant[v][key])
-                if v != base:
-                    change = summary["mean_change" if clip == "**mean**" else "change"]
-                    rel = (change[v] if clip == "**mean**" else change[clip][v])[key]
-                    cell += "" if math.isnan(rel) else f" ({rel:+.1f}%)"
-                cells.append(cell)
-            lines.append(f"| {clip} | {v} | {' | '.join(cells)} |")
-    lines += ["", f"Per-clip relative changes against `{base}`: their mean, and the best clip.", ""]
-    lines += [f"| variant | {cols} |", "|---|" + "---|" * len(METRICS)]
-    for v in variants[1:]:
-        cells = []
-        for key, _, _ in METRICS:
-            stats = summary["per_clip_changes"][v][key]
-            best = stats["best"]
-            cell = "–" if math.isnan(stats["mean"]) else f"{stats['mean']:+.1f}%"
-            cells.append(cell + (f" (best {best[0]:+.1f}%, {best[1]})" if best else ""))
-        lines.append(f"| {v} | {' | '.join(cells)} |")
+    lines += [f"| clip | row | {cols} |", "|---|---|" + "---|" * len(METRICS)]
+    for clip, by_label in [*summary["per_clip"].items(), ("**mean**", summary["mean"])]:
+        change = summary["mean_change"] if clip == "**mean**" else summary["change"][clip]
+        for label in labels:
+            cells = [_fmt(by_label[label][k]) for k, _, _ in METRICS]
+            if label != base:
+                cells = [
+                    cell + ("" if math.isnan(change[label][k]) else f" ({change[label][k]:+.1f}%)")
+                    for cell, (k, _, _) in zip(cells, METRICS)
+                ]
+            lines.append(f"| {clip} | {label} | {' | '.join(cells)} |")
+    lines += changes_table(summary, f"`{base}`")
+    if summary["stabilization"]["mean_change"]:
+        lines += changes_table(summary["stabilization"], "the same variant unstabilized")
+        lines += ["", f"The stabilizer's targets, against the same variant unstabilized: {TARGETS}."]
     lines += [
         "",
-        f"Relative changes are against `{base}`; the mean row compares the means over clips. Lower is better for",
-        "every column except SSIM. Each clip's numbers are averaged over the styles. Seconds per frame depend on",
-        "the machine's load (see the load average above); `benchmarks/speed.py` measures speed on its own.",
+        f"Relative changes in the first table are against `{base}`; the mean row compares the means over clips. Lower",
+        "is better for every column except SSIM and sharpness. Each clip's numbers are averaged over the styles.",
+        "Seconds per frame depend on the machine's load (see the load average above); `benchmarks/speed.py` measures",
+        "speed on its own.",
     ]
     return "\n".join(lines) + "\n"
 
 
-def plots(summary: dict[str, Any], rows: list[dict[str, Any]], variants: list[str], out: Path) -> list[Path]:
-    """relative_change.png (per clip and metric, against the baseline) and tradeoff.png (stability vs style)."""
+def changes_table(comparison: dict[str, Any], against: str) -> list[str]:
+    """One row per compared row: per metric, the change of the means over clips, then the per-clip changes."""
+    cols = " | ".join(label for _, label, _ in METRICS)
+    lines = ["", f"Relative changes against {against}: of the means over clips; in brackets, the mean of the per-clip"]
+    lines += ["changes and the best clip.", "", f"| row | {cols} |", "|---|" + "---|" * len(METRICS)]
+    for label, by_key in comparison["per_clip_changes"].items():
+        cells = []
+        for key, _, _ in METRICS:
+            per_clip, best = by_key[key]["mean"], by_key[key]["best"]
+            detail = f" (per clip {per_clip:+.1f}%, best {best[0]:+.1f}% {best[1]})" if best else ""
+            change = comparison["mean_change"][label][key]
+            cells.append(("–" if math.isnan(change) else f"{change:+.1f}%") + detail)
+        lines.append(f"| {label} | {' | '.join(cells)} |")
+    return lines
+
+
+def plots(summary: dict[str, Any], rows: list[dict[str, Any]], labels: list[str], out: Path) -> list[Path]:
+    """relative_change.png (per clip and metric, against the first row) and tradeoff.png (stability vs style)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -232,17 +285,17 @@ def plots(summary: dict[str, Any], rows: list[dict[str, Any]], variants: list[st
 
     written = []
     clips = list(summary["per_clip"])
-    if len(variants) > 1:
-        shown = [m for m in METRICS if m[0] != "seconds_per_frame"]
+    if len(labels) > 1:
+        shown = [m for m in METRICS if m[0] not in ("seconds_per_frame", "ghosting")]  # ghosting: the first has none
         fig, axes = plt.subplots(1, len(shown), figsize=(4 * len(shown), 4.5), sharey=False)
-        width = 0.8 / (len(variants) - 1)
+        width = 0.8 / (len(labels) - 1)
         for ax, (key, label, _) in zip(axes, shown):
-            for j, v in enumerate(variants[1:]):
-                values = [summary["change"][c][v][key] for c in clips] + [summary["mean_change"][v][key]]
-                ax.bar(np.arange(len(clips) + 1) + j * width, np.nan_to_num(values), width, label=v)
+            for j, row in enumerate(labels[1:]):
+                values = [summary["change"][c][row][key] for c in clips] + [summary["mean_change"][row][key]]
+                ax.bar(np.arange(len(clips) + 1) + j * width, np.nan_to_num(values), width, label=row)
             ax.axhline(0, color="black", linewidth=0.8)
             ax.set_xticks(np.arange(len(clips) + 1) + 0.4 - width / 2, [*clips, "mean"], rotation=60, ha="right")
-            ax.set_title(f"{label}: % vs {variants[0]}")
+            ax.set_title(f"{label}: % vs {labels[0]}")
         axes[0].legend()
         fig.tight_layout()
         fig.savefig(out / "relative_change.png", dpi=110)
@@ -250,9 +303,9 @@ def plots(summary: dict[str, Any], rows: list[dict[str, Any]], variants: list[st
         written.append(out / "relative_change.png")
 
     fig, ax = plt.subplots(figsize=(6, 4.5))
-    for v in variants:
-        picked = [r for r in rows if r["variant"] == v and not math.isnan(r["warping_error"])]
-        ax.scatter([r["style_distance"] for r in picked], [r["warping_error"] for r in picked], label=v, alpha=0.7)
+    for label in labels:
+        picked = [r for r in rows if r["variant"] == label and not math.isnan(r["warping_error"])]
+        ax.scatter([r["style_distance"] for r in picked], [r["warping_error"] for r in picked], label=label, alpha=0.7)
     ax.set_xlabel("style distance (lower = closer to the style)")
     ax.set_ylabel("warping error (lower = more stable)")
     ax.set_yscale("log")
@@ -263,26 +316,6 @@ def plots(summary: dict[str, Any], rows: list[dict[str, Any]], variants: list[st
     plt.close(fig)
     written.append(out / "tradeoff.png")
     return written
-
-
-def command_line(args: argparse.Namespace) -> str:
-    """The exact command with every option spelled out, so that a later default change cannot alter a rerun."""
-    parts = ["python", "benchmarks/temporal.py", "--variants", *args.variants, "--styles", *args.styles]
-    parts += ["--datasets", *args.datasets, "--size", str(args.size), "--style-size", str(args.style_size)]
-    parts += ["--max-frames", str(args.max_frames), "--sintel-pass", args.sintel_pass]
-    parts += ["--flow-iterations", *map(str, args.flow_iterations), "--precision", args.precision, "--out", args.out]
-    return shlex.join(parts)
-
-
-def hardware() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines() if ln.startswith("model name")]
-        cpu = f"{names[0]} x{len(names)}" if names else cpu
-    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
-    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-    return f"{cpu}, {gpu}, torch {torch.__version__} ({torch.get_num_threads()} threads){load}"
 
 
 def resolve_style(name: str, data: Path) -> Path:
@@ -304,16 +337,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--style-size", type=int, default=256, help="short side of the style images")
     parser.add_argument("--max-frames", type=int, default=12, help="frames per clip (from the start)")
     parser.add_argument("--sintel-pass", choices=("final", "clean"), default="final")
-    parser.add_argument("--flow-iterations", type=int, nargs=2, default=[100, 50], metavar=("FIRST", "LATER"))
+    parser.add_argument(
+        "--stabilize", type=float, nargs="+", default=[0.0], metavar="S", help="strengths in [0, 1] (0 always runs)"
+    )
     parser.add_argument("--precision", default="auto", help="of the stylizers: auto, fp32, bf16, fp16")
+    add_factory_options(parser)
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
     parser.add_argument("--out", default="benchmarks/results/temporal")
     args = parser.parse_args(argv)
 
-    command = command_line(args)
+    command = command_line("benchmarks/temporal.py", parser, args)
     print(f"# {command}", flush=True)
     if not args.data.is_dir():
         raise SystemExit(f"temporal.py: data folder not found: {args.data}")
+    options = factory_options(args.option, args.variants)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
@@ -326,42 +363,43 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     styles = {name: load_image(resolve_style(name, args.data), args.style_size) for name in args.styles}
     encoder, _ = load_encoder()
     targets = {name: style_targets(encoder, image) for name, image in styles.items()}
+    strengths = sorted({0.0, *args.stabilize})  # the unstabilized lane is every stabilized row's reference
+    labels = [lane_name(v, s) for v in args.variants for s in strengths]
+    unstabilized = {lane_name(v, s): v for v in args.variants for s in strengths if s}
 
     rows: list[dict[str, Any]] = []
     for variant in args.variants:
-        options: dict[str, Any] = {"precision": args.precision}
-        if variant == "optical-flow":
-            options["iterations"] = tuple(args.flow_iterations)
-        stylizer = zoo.create_stylizer(variant, **options)
+        pipeline = zoo.load(variant, **{"precision": args.precision, **options[variant]})
         for style_name, image in styles.items():
-            handle = stylizer.encode_style(image)
+            handle = pipeline.encode_style(image)
             for clip in clips:
-                result = evaluate(stylizer, handle, clip, StyleMetrics(encoder, targets[style_name]))
-                rows.append({"clip": clip.name, "dataset": clip.dataset, "variant": variant, "style": style_name})
-                rows[-1].update(result)
-                print(
-                    f"{clip.name:>24} {variant:>16} {style_name:>14}  "
-                    + "  ".join(f"{k}={_fmt(result[k])}" for k, _, _ in METRICS),
-                    flush=True,
-                )
+                lanes = [pipeline.lane(handle, stabilize=s, name=variant) for s in strengths]
+                results = evaluate(lanes, clip, encoder, targets[style_name])
+                for lane, strength, result in zip(lanes, strengths, results):
+                    row = {"clip": clip.name, "dataset": clip.dataset, "variant": lane.name, "stabilize": strength}
+                    rows.append({**row, "style": style_name, **result})
+                    print(
+                        f"{clip.name:>24} {lane.name:>28} {style_name:>14}  "
+                        + "  ".join(f"{k}={_fmt(result[k])}" for k, _, _ in METRICS),
+                        flush=True,
+                    )
 
-    summary = aggregate(rows, args.variants)
+    summary, machine = aggregate(rows, labels, unstabilized), hardware()
     header = [
         "# Temporal stability benchmark",
         "",
         f"- command: `{command}`",
         f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- hardware: {hardware()}",
+        f"- hardware: {machine}",
         f"- clips: {', '.join(f'{c.name} ({c.dataset}, {len(c.frames)} frames)' for c in clips)}",
         f"- frame size: short side {args.size}; styles: {', '.join(args.styles)} (short side {args.style_size})",
     ]
-    for variant in args.variants:
-        header.append(f"- `{variant}`: {json.dumps(weights_identity(variant))}")
-    (out / "temporal.md").write_text(markdown(summary, args.variants, header))
+    header += [f"- `{v}`: {json.dumps({**zoo.identity(v), 'options': options[v]})}" for v in args.variants]
+    (out / "temporal.md").write_text(markdown(summary, labels, header))
     (out / "temporal.json").write_text(
-        json.dumps({"command": command, "hardware": hardware(), "rows": rows, "summary": summary}, indent=1)
+        json.dumps({"command": command, "hardware": machine, "rows": rows, "summary": summary}, indent=1)
     )
-    written = plots(summary, rows, args.variants, out)
+    written = plots(summary, rows, labels, out)
     print((out / "temporal.md").read_text())
     print("wrote", ", ".join(str(p) for p in [out / "temporal.md", out / "temporal.json", *written]))
     return summary

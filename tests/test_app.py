@@ -46,22 +46,99 @@ def client(app_server: str, tmp_path_factory: pytest.TempPathFactory):
     )
 
 
-def test_compare_returns_two_videos_with_the_inputs_frames(client, make_video, tmp_path: Path) -> None:
+def video_size(path: str) -> tuple[int, int]:
+    with av.open(path) as container:
+        stream = container.streams.video[0]
+        return stream.width, stream.height
+
+
+def plotted(plot: dict) -> dict[str, list[tuple[int, float]]]:
+    """The LinePlot's points, (frame, temporal error) per variant; gradio sends its DataFrame as columns and rows."""
+    rows = [dict(zip(plot["columns"], row)) for row in plot["data"]]
+    assert plot["columns"] == ["frame", "temporal error", "variant"], plot["columns"]
+    points: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        points.setdefault(row["variant"], []).append((row["frame"], row["temporal error"]))
+    return points
+
+
+def test_compare_returns_one_side_by_side_video_a_plot_and_the_downloads(client, make_video, tmp_path: Path) -> None:
     from gradio_client import handle_file
 
     clip = make_video(tmp_path / "clip.mp4", frames=16, width=192, height=108, fps=12)
     frames, _ = count_frames(str(clip))
     # the four inputs alone: everything else has a default
     result = client.predict(handle_file(clip), handle_file(MEDIA / "starry_night.jpg"), *VARIANTS, api_name="/compare")
-    video_a, video_b, fps_a, fps_b, metrics = result[:5]
-    for value, readout in ((video_a, fps_a), (video_b, fps_b)):
-        assert count_frames(video_path(value)) == (frames, True)
-        assert fps_of(readout) > 0
+    side_by_side, downloads, fps_a, fps_b, metrics, plot = result[:6]
+    # input | A | B in one video, with the input's frames and audio, each panel at the processing size
+    panel = fit_size(192, 108, 180, even=True, upscale=False)  # the default size is never an upscale
+    assert count_frames(video_path(side_by_side)) == (frames, True)
+    assert video_size(video_path(side_by_side)) == (3 * panel[0], panel[1])
+    # each variant's own video, A then B, to download
+    assert len(downloads) == 2
+    for path, variant in zip(downloads, VARIANTS):
+        assert Path(path).name.endswith(f"_{variant}.mp4")
+        assert count_frames(path) == (frames, True) and video_size(path) == panel
+    for readout, variant in ((fps_a, VARIANTS[0]), (fps_b, VARIANTS[1])):
+        assert readout.startswith(f"**{variant}**: {frames}/{frames} frames") and fps_of(readout) > 0
     rows = metrics["data"]
     assert [row[0] for row in rows] == list(VARIANTS)
     for row in rows:
         temporal_error, ssim, warping_error = row[1:4]
         assert temporal_error >= 0 and warping_error >= 0 and -1 <= ssim <= 1
+    # the plot: one temporal error per pair of frames for each variant, whose mean is the table's
+    points = plotted(plot)
+    assert list(points) == list(VARIANTS)
+    for row in rows:
+        assert [frame for frame, _ in points[row[0]]] == list(range(1, frames))
+        assert np.mean([error for _, error in points[row[0]]]) == pytest.approx(row[1], abs=1e-5)
+
+
+def test_a_stabilized_lane_is_labelled_and_steadier(client, make_video, tmp_path: Path) -> None:
+    from gradio_client import handle_file
+
+    clip = make_video(tmp_path / "clip.mp4", frames=8, width=96, height=64, fps=12)
+    variant = VARIANTS[1]
+    inputs = (handle_file(clip), handle_file(MEDIA / "wave.jpg"), variant, variant, 1.0, False, 64, None, 0.0)
+    result = client.predict(*inputs, 0.0, 1.0, api_name="/compare")
+    side_by_side, downloads, _, fps_b, metrics, plot = result[:6]
+    label = f"{variant} + stabilize 1"
+    assert count_frames(video_path(side_by_side))[0] == 8
+    assert fps_b.startswith(f"**{label}**: 8/8 frames")
+    assert Path(downloads[1]).name.endswith(f"_B_{variant}-stabilize-1.mp4")
+    (plain, *_), (steady, *_) = metrics["data"]
+    assert (plain, steady) == (variant, label)
+    assert list(plotted(plot)) == [variant, label]
+    # the same variant, blended along the input's flow: its output follows the motion more closely
+    warping = {row[0]: row[3] for row in metrics["data"]}
+    assert warping[label] < warping[variant]
+    assert "stabilize B must be within [0, 1]" in _error_of(client, *inputs, 0.0, 1.5)
+
+
+def test_a_run_stopped_at_the_time_limit_leaves_no_files(
+    monkeypatch: pytest.MonkeyPatch, random_checkpoint: Path, tiny_video: Path, tmp_path: Path
+) -> None:
+    import gradio as gr
+
+    import app
+    import zoo
+
+    pipeline = zoo.load(str(random_checkpoint))
+    monkeypatch.setattr(app, "get_pipeline", lambda ref: pipeline)
+    monkeypatch.setattr(app.tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setattr(app, "MAX_RUN_SECONDS", 0)
+    style = str(MEDIA / "wave.jpg")
+    with pytest.raises(gr.Error, match="stopped after"):
+        list(app.compare(str(tiny_video), style, *VARIANTS, size=64))
+    assert not list(tmp_path.iterdir())
+    # a visitor who leaves mid-run closes the generator: nothing is left either
+    monkeypatch.setattr(app, "MAX_RUN_SECONDS", 600)
+    monkeypatch.setattr(app, "UPDATE_EVERY", 0)
+    run = app.compare(str(tiny_video), style, *VARIANTS, size=64)
+    next(run), next(run)  # the first readouts, then the first live frames
+    assert list(tmp_path.glob("vst-app-*/*"))  # the videos are being written
+    run.close()
+    assert not list(tmp_path.iterdir())
 
 
 def _error_of(client, *inputs, api_name: str = "/compare") -> str:
@@ -119,11 +196,10 @@ def test_bad_uploads_get_readable_errors_and_the_server_keeps_serving(
         0.5,
         api_name="/compare",
     )
-    for value in result[:2]:
-        assert count_frames(video_path(value))[0] == 6
-        with av.open(video_path(value)) as container:
-            stream = container.streams.video[0]
-            assert (stream.width, stream.height) == fit_size(160, 96, 64, even=True)
+    width, height = fit_size(160, 96, 64, even=True)
+    assert count_frames(video_path(result[0]))[0] == 6 and video_size(video_path(result[0])) == (3 * width, height)
+    for path in result[1]:
+        assert count_frames(path)[0] == 6 and video_size(path) == (width, height)
     # each run's working files are gone once it has ended, failed runs included
     assert not list(app_tmp.glob("vst-app-*"))
 
@@ -146,7 +222,7 @@ def test_a_clip_that_states_no_duration_is_cut_at_the_limit(client, tmp_path: Pa
     before = set(cache.rglob("*"))
     result = client.predict(handle_file(raw), handle_file(MEDIA / "wave.jpg"), *VARIANTS, api_name="/compare")
     assert count_frames(video_path(result[0]))[0] == 25 * app.MAX_SECONDS
-    # a run of 1,000 frames leaves its upload and two videos, and no file per live preview
+    # a run of 500 frames leaves its upload and three videos, and no file per live preview
     added = sorted(p.name for p in set(cache.rglob("*")) - before if p.is_file())
     assert len(added) <= 4 and all(name.endswith((".mp4", ".jpg")) for name in added), added
 

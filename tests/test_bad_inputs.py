@@ -77,8 +77,13 @@ def test_a_corrupt_bundled_encoder_is_one_error(random_checkpoint, tmp_path):
 @pytest.mark.parametrize("delay", [0.3, 1.0])
 def test_ctrl_c_while_starting_up_is_one_line(delay, tiny_video, style_image, tmp_path):
     argv = ["stylize", tiny_video, "--style", style_image, "-o", tmp_path / "out.mp4"]
-    code = "import sys, vst_cli; sys.exit(vst_cli.main(sys.argv[1:]))"
-    proc = subprocess.Popen([sys.executable, "-c", code, *map(str, argv)], stderr=subprocess.PIPE, text=True)
+    # "started" once vst_cli is imported, just before main() takes over the signals: on a busy machine the
+    # interpreter itself can take longer than `delay` to start, and a signal then is Python's, not vst's.
+    code = "import sys, vst_cli; print('started', flush=True); sys.exit(vst_cli.main(sys.argv[1:]))"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *map(str, argv)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline() == "started\n"
     time.sleep(delay)  # still importing torch, or loading the model
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)

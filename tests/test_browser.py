@@ -52,14 +52,30 @@ def test_upload_compare_and_screenshot(page, make_video, tmp_path: Path) -> None
     page.locator("#style-in input[type=file]").set_input_files(str(MEDIA / "starry_night.jpg"))
     page.locator("#video-in video").wait_for(timeout=30_000)
     page.locator("#style-in img").wait_for(timeout=30_000)
+    page.get_by_text("Settings").click()
+    stabilize_b = page.locator("#stabilize-b input[type=number]")
+    stabilize_b.fill("0.5")
+    stabilize_b.blur()
     page.locator("#run").click()
 
-    # stylized frames and fps readouts appear while it runs, then both videos
+    # stylized frames and fps readouts appear while it runs, then the side-by-side video and the plot
     page.locator("#live-a img").wait_for(timeout=180_000)
-    for slot in "ab":
-        page.locator(f"#video-{slot} video").wait_for(timeout=300_000)
+    page.locator("#video-compare video").wait_for(timeout=300_000)
+    for slot, name in (("a", "baseline"), ("b", "noise-resilient + stabilize 0.5")):
         readout = page.locator(f"#fps-{slot}").inner_text()
-        assert "24/24 frames" in readout and fps_of(readout) > 0
+        assert f"{name}: 24/24 frames" in readout and fps_of(readout) > 0
+    # the plot draws a line per variant, and its legend
+    plot = page.locator("#temporal-plot")
+    plot.locator(".mark-line path").nth(1).wait_for(timeout=30_000)
+    assert plot.locator(".mark-line path").count() == 2
+    bottom = plot.bounding_box()["y"] + plot.bounding_box()["height"]
+    for name in ("baseline", "noise-resilient + stabilize 0.5"):  # inside the plot's box
+        entry = plot.locator("text", has_text=name).first
+        entry.wait_for(timeout=10_000)
+        assert entry.bounding_box()["y"] + entry.bounding_box()["height"] <= bottom
+    page.get_by_text("Downloads").click()  # each variant's own video
+    for stem in ("clip_A_baseline", "clip_B_noise-resilient-stabilize-0.5"):  # shown apart from their ".mp4"
+        page.locator("#downloads").get_by_text(stem, exact=True).wait_for(timeout=10_000)
     assert "Blender Foundation" in page.locator("#attribution").inner_text()
 
     shot = tmp_path / "app.png"

@@ -1,4 +1,4 @@
-"""`vst stylize` and `vst import-adain` end to end: real files, real codecs, random weights.
+"""`vst stylize`, `vst compare` and `vst import-adain` end to end: real files, real codecs, random weights.
 
 Every bad input must end in one `vst: error: ...` line on stderr and exit code 2,
 never a traceback, and never leave a file under the output name.
@@ -76,6 +76,7 @@ def test_stylize_video_options(tiny_video, style_image, random_checkpoint, tmp_p
     out = tmp_path / "out.mp4"
     args = [tiny_video, "--style", style_image, "--style", style_image, "--style-weights", "1,3", "--alpha", "0.5"]
     args += ["--preserve-color", "--size", "32", "--style-size", "0", "--max-frames", "5", "--precision", "fp32"]
+    args += ["--stabilize", "0.5"]
     assert stylize(*args, "-o", out, checkpoint=random_checkpoint) == 0
     info = probe(out)
     assert (info.width, info.height, info.frames) == (42, 32, 5)
@@ -170,6 +171,9 @@ def _bad_inputs(tmp: Path, make_video) -> dict[str, tuple[Path, str]]:
     truncated = tmp / "truncated.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(truncated)
     truncated.write_bytes(truncated.read_bytes()[:6000])
+    no_media = tmp / "no-media"
+    no_media.mkdir()
+    (no_media / "notes.txt").write_text("not an image\n")
     return {
         "missing video": (tmp / "nope.mp4", "not found"),
         "missing image": (tmp / "nope.png", "not found"),
@@ -181,6 +185,8 @@ def _bad_inputs(tmp: Path, make_video) -> dict[str, tuple[Path, str]]:
         "text named .mp4": (text, "not a video"),
         "zero-frame video": (make_video(tmp / "zero.mp4", frames=0, audio=None), "no video"),
         "directory": (tmp, "not a file"),
+        "folder without media": (no_media, "no images or videos in"),
+        "missing folder": (tmp / "no-such-folder", "not found"),
         "over the pixel limit": (_huge_png(tmp / "huge.png", 9000, 9000), "refusing"),
         "a decompression bomb": (_huge_png(tmp / "bomb.png", 30000, 30000), "refusing"),
     }
@@ -196,7 +202,8 @@ BAD_INPUTS = [
     "truncated image",
     "text named .mp4",
     "zero-frame video",
-    "directory",
+    "folder without media",
+    "missing folder",
     "over the pixel limit",
     "a decompression bomb",
 ]
@@ -318,6 +325,179 @@ def test_real_process_prints_one_line_and_no_traceback(case, make_video, style_i
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("vst: error: ") and message in lines[0]
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- vst compare
+
+
+def compare(*args: str | Path) -> int:
+    """`vst compare ARGS` in-process, on the CPU, with the small test styles at their own size."""
+    return cli.main(["compare", *map(str, args), "--device", "cpu", "--style-size", "0"])
+
+
+def test_compare_writes_one_side_by_side_video(tiny_video, style_image, random_checkpoint, tmp_path, capsys):
+    out = tmp_path / "ab.mp4"
+    variants = ["--variants", random_checkpoint, random_checkpoint, "--stabilize", "0", "1"]
+    assert compare(tiny_video, "--style", style_image, *variants, "-o", out) == 0
+    info = probe(out)
+    assert (info.width, info.height, info.fps, info.frames, info.has_audio) == (3 * 64, 48, 24, 12, True)
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line.startswith(f"wrote {out} (192x48, 12 frames; {random_checkpoint} ")
+    assert f"{random_checkpoint} + stabilize 1 " in line and line.count(" fps") == 2  # each lane's own rate
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ab.mp4"]
+
+
+def test_compare_at_a_size_and_frame_limit(tiny_video, style_image, random_checkpoint, tmp_path):
+    out = tmp_path / "sub" / "abc.mp4"
+    variants = ["--variants", random_checkpoint, random_checkpoint, random_checkpoint, "--stabilize", "0.5"]
+    assert compare(tiny_video, "--style", style_image, *variants, "--size", "24", "--max-frames", "4", "-o", out) == 0
+    info = probe(out)
+    assert (info.width, info.height, info.frames) == (4 * 32, 24, 4)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["{video}", "-o", "{tmp}/ab.avi"], "must be an .mp4"),
+        (["{video}", "-o", "{tmp}/ab.mp4", "--variants", "{ckpt}"], "two or more variants"),
+        (
+            ["{video}", "-o", "{tmp}/ab.mp4", "--variants", "{ckpt}", "{ckpt}", "--stabilize", "0", "1", "1"],
+            "3 values for 2 variants",
+        ),
+        (["{video}", "-o", "{tmp}/ab.mp4", "--variants", "{ckpt}", "no-such-variant"], "no-such-variant"),
+        (["{text}", "-o", "{tmp}/ab.mp4", "--variants", "{ckpt}", "{ckpt}"], "not a video"),
+        (["{tmp}/missing.mp4", "-o", "{tmp}/ab.mp4", "--variants", "{ckpt}", "{ckpt}"], "not found"),
+    ],
+)
+def test_compare_errors_are_one_line(extra, message, tiny_video, style_image, random_checkpoint, tmp_path, capsys):
+    text = tmp_path / "notes.mp4"
+    text.write_text("this is a text file\n" * 50)
+    paths = {"video": tiny_video, "text": text, "ckpt": random_checkpoint, "tmp": tmp_path}
+    assert compare(*(a.format(**paths) for a in extra), "--style", style_image) == 2
+    assert message in one_error_line(capsys)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.mp4"]
+
+
+# ---------------------------------------------------------------- batches: folders, globs, resuming, torchrun
+
+
+def _library(folder: Path, make_video) -> dict[str, str]:
+    """A folder of tiny media in a small tree (and a file that is not media); its outputs' relative paths."""
+    (folder / "sub").mkdir(parents=True)
+    Image.fromarray(_gradient(24, 32)).save(folder / "a.png")
+    Image.fromarray(_gradient(20, 28)).save(folder / "sub" / "b.jpg")
+    Image.fromarray(_gradient(16, 16)).save(folder / "sub" / "c.webp")
+    make_video(folder / "sub" / "clip.mov", frames=3)
+    (folder / "notes.txt").write_text("not media\n")
+    return {"a.png": "a.png", "sub/b.jpg": "sub/b.jpg", "sub/c.webp": "sub/c.webp", "sub/clip.mov": "sub/clip.mp4"}
+
+
+def _tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_stylize_a_folder_mirrors_it_and_resumes(make_video, style_image, random_checkpoint, tmp_path, capsys):
+    outputs = _library(tmp_path / "in", make_video)
+    out = tmp_path / "out"
+    assert stylize(tmp_path / "in", "--style", style_image, "-o", out, checkpoint=random_checkpoint) == 0
+    assert capsys.readouterr().out.startswith("4 files to stylize, 0 done already\n")
+    assert _tree(out) == sorted(outputs.values())
+    with Image.open(out / "sub" / "c.webp") as image:
+        assert image.size == (16, 16) and image.format == "WEBP"
+    info = probe(out / "sub" / "clip.mp4")
+    assert (info.width, info.height, info.frames, info.has_audio) == (64, 48, 3, True)
+
+    written = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    assert stylize(tmp_path / "in", "--style", style_image, "-o", out, checkpoint=random_checkpoint) == 0
+    assert capsys.readouterr().out == "0 files to stylize, 4 done already\n"
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == written
+
+    (out / "sub" / "b.jpg").unlink()  # as if interrupted before it
+    assert stylize(tmp_path / "in", "--style", style_image, "-o", out, checkpoint=random_checkpoint) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "1 files to stylize, 3 done already",
+        f"wrote {out}/sub/b.jpg (28x20)",
+    ]
+    assert _tree(out) == sorted(outputs.values())
+
+
+def test_a_batch_inside_its_own_input_folder_resumes(style_image, random_checkpoint, tmp_path, capsys):
+    """The outputs under the input folder are not taken for new inputs on the next run."""
+    Image.fromarray(_gradient(24, 32)).save(tmp_path / "a.png")
+    args = [tmp_path, "--style", style_image, "-o", tmp_path / "styled"]
+    assert stylize(*args, checkpoint=random_checkpoint) == 0
+    assert stylize(*args, checkpoint=random_checkpoint) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "0 files to stylize, 1 done already"
+    assert _tree(tmp_path) == ["a.png", "styled/a.png"]
+    assert stylize(tmp_path, "--style", style_image, "-o", tmp_path, checkpoint=random_checkpoint) == 2
+    assert "the output would overwrite the input" in one_error_line(capsys)
+
+
+def test_a_bad_file_in_a_batch_is_one_line_and_the_rest_are_written(make_video, style_image, random_checkpoint,
+                                                                    tmp_path, capsys):  # fmt: skip
+    outputs = _library(tmp_path / "in", make_video)
+    (tmp_path / "in" / "sub" / "broken.mp4").write_text("this is a text file\n" * 50)
+    (tmp_path / "in" / "zzz.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    out = tmp_path / "out"
+    assert stylize(tmp_path / "in", "--style", style_image, "-o", out, checkpoint=random_checkpoint) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert captured.out.startswith("6 files to stylize, 0 done already\n")
+    for name in ("broken.mp4", "zzz.png"):  # nothing but its error line (no progress bar) names a bad file
+        (line,) = [line for line in captured.err.splitlines() if name in line]
+        assert line.startswith("vst: error: ") and ("not a video" in line or "not an image" in line)
+    last = captured.err.strip().splitlines()[-1]
+    assert last == "vst: error: 2 of 6 files failed; run the same command again to retry them"
+    assert _tree(out) == sorted(outputs.values())  # no partial file either
+
+
+def test_two_inputs_for_one_output_are_refused(make_video, style_image, tmp_path, capsys):
+    (tmp_path / "in").mkdir()
+    make_video(tmp_path / "in" / "clip.mov", frames=2, audio=None)
+    make_video(tmp_path / "in" / "clip.mkv", frames=2, audio=None)
+    assert stylize(tmp_path / "in", "--style", style_image, "-o", tmp_path / "out") == 2
+    assert "would both be written to" in one_error_line(capsys)
+    assert not (tmp_path / "out").exists()
+
+
+def test_stylize_a_glob(make_video, style_image, random_checkpoint, tmp_path, capsys):
+    _library(tmp_path / "in", make_video)
+    out = tmp_path / "out"
+    assert stylize(f"{tmp_path}/in/*.png", "--style", style_image, "-o", out, checkpoint=random_checkpoint) == 0
+    assert stylize(f"{tmp_path}/in/**/*.jpg", "--style", style_image, "-o", out, checkpoint=random_checkpoint) == 0
+    assert capsys.readouterr().out.count("1 files to stylize, 0 done already") == 2
+    assert _tree(out) == ["a.png", "sub/b.jpg"]  # the folders below the glob's fixed part are kept
+
+
+@pytest.mark.parametrize("rank", [0, 1])
+def test_one_file_under_two_processes(rank, style_image, random_checkpoint, tmp_path, capsys, monkeypatch):
+    """Only one process has the file; the other says it has nothing to do (torchrun sets these variables)."""
+    monkeypatch.setenv("RANK", str(rank))
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    Image.fromarray(_gradient(24, 32)).save(tmp_path / "in.png")
+    assert stylize(tmp_path / "in.png", "--style", style_image, "-o", tmp_path / "out.png",
+                   checkpoint=random_checkpoint) == 0  # fmt: skip
+    assert capsys.readouterr().out.splitlines()[0] == f"[rank {rank}/2] {1 - rank} files to stylize, 0 done already"
+    assert (tmp_path / "out.png").exists() == (rank == 0)
+
+
+def test_torchrun_splits_a_batch(make_video, style_image, random_checkpoint, tmp_path):
+    """A real `torchrun --nproc-per-node 2 -m vst_cli stylize DIR`: every output written once, by one process."""
+    outputs = _library(tmp_path / "in", make_video)
+    Image.fromarray(_gradient(24, 32)).save(tmp_path / "in" / "d.png")
+    outputs["d.png"] = "d.png"
+    out = tmp_path / "out"
+    torchrun = Path(sys.executable).parent / "torchrun"
+    argv = [torchrun, "--standalone", "--nproc-per-node", "2", "-m", "vst_cli", "stylize", tmp_path / "in"]
+    argv += ["--style", style_image, "--style-size", "0", "--checkpoint", random_checkpoint, "-o", out]
+    done = subprocess.run(list(map(str, argv)), capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert "[rank 0/2] 3 files to stylize, 0 done already" in lines  # files 0, 2 and 4 of the five
+    assert "[rank 1/2] 2 files to stylize, 0 done already" in lines
+    wrote = sorted(line.split()[1] for line in lines if line.startswith("wrote "))
+    assert wrote == sorted(str(out / name) for name in outputs.values())  # each exactly once
+    assert _tree(out) == sorted(outputs.values())
 
 
 # ---------------------------------------------------------------- import-adain, with bad files

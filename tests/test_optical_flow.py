@@ -11,7 +11,7 @@ import zoo
 from vst_core.flow import flow_and_mask, warp
 from vst_core.images import to_tensor
 from vst_core.optical_flow_stylizer import GramStyle, OpticalFlowStylizer, gram
-from vst_core.video import iter_frames, probe, stylize_video
+from vst_core.video import iter_frames, probe
 
 
 def panning(n: int, size: int = 32, step: int = 2) -> list[np.ndarray]:
@@ -83,11 +83,11 @@ def test_style_blending(stylizer):
 def test_zoo_variant_through_the_video_pipeline(tiny_video, tmp_path):
     variant = zoo.get_variant("optical-flow")
     assert variant.weights is None and variant.available_offline()
-    s = zoo.create_stylizer("optical-flow", device="cpu", precision="fp32", iterations=(2, 1))
-    assert isinstance(s, OpticalFlowStylizer)
-    handle = s.encode_style(torch.rand(1, 3, 32, 32))
-    dst = tmp_path / "out.mp4"
-    steps = list(stylize_video(tiny_video, dst, s, handle, max_frames=3))
+    pipeline = zoo.load("optical-flow", device="cpu", precision="fp32", iterations=(2, 1))
+    assert isinstance(pipeline.stylizer, OpticalFlowStylizer)
+    dst, steps = tmp_path / "out.mp4", []
+    style = torch.rand(1, 3, 32, 32)  # a tensor style is encoded by the pipeline, as a path would be
+    pipeline.stylize_video(tiny_video, dst, style=style, max_frames=3, progress=steps.append)
     assert [p.done for p in steps] == [1, 2, 3]
     info = probe(dst)
     assert (info.width, info.height) == (64, 48)

@@ -1,10 +1,14 @@
-"""benchmarks/temporal.py end to end on a tiny Sintel-layout folder and a tiny real video, with random weights."""
+"""benchmarks/temporal.py end to end on a tiny Sintel-layout folder and a tiny real video, with random weights, and
+the helpers it shares with the other benchmarks (benchmarks/common.py)."""
 
 from __future__ import annotations
 
+import argparse
+import importlib
 import importlib.util
 import json
 import math
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -20,12 +24,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def temporal():
+    """The script as a module; benchmarks/ goes on sys.path, as running it puts it there, for its `common` import."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
     spec = importlib.util.spec_from_file_location("temporal_benchmark", ROOT / "benchmarks" / "temporal.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     yield module
-    del sys.modules[spec.name]
+    del sys.modules[spec.name], sys.modules["common"]
+    sys.path.remove(str(ROOT / "benchmarks"))
+
+
+@pytest.fixture
+def common(temporal):
+    return importlib.import_module("common")
 
 
 @pytest.fixture
@@ -59,28 +71,56 @@ def test_sintel_clip_loader_reads_ground_truth(temporal, data):
     np.testing.assert_allclose(flow[..., 0], -1.0)  # half the size, half the motion
     assert not valid[:, 0].any() and valid[:, 2:].all()
     assert clip.flows[1] is None  # no ground truth for 2 -> 3
+    # Panning left by a pixel: the column that enters at the right is all that frame 2 shows anew.
+    revealed = clip.revealed[0]
+    assert revealed[:, -1].all() and not revealed[:, :-1].any()
+    assert clip.revealed[1] is None
+
+
+def test_revealed_leaves_no_holes_where_the_motion_stretches(temporal):
+    y, x = np.mgrid[0:20, 0:30].astype(np.float32)
+    flow = np.stack([0.15 * x, 0.1 * y], axis=-1)  # a zoom: neighbours land further apart than a pixel
+    assert not temporal.revealed(flow, np.ones((20, 30), bool)).any()
+
+
+def test_sharpness_and_ghosting(temporal):
+    flat, stripes = np.full((8, 8, 3), 90, np.uint8), np.zeros((8, 8, 3), np.uint8)
+    stripes[:, ::2] = 255
+    assert temporal.sharpness(flat) == 0 and temporal.sharpness(stripes) == pytest.approx(1.0)
+    where = np.zeros((8, 8), bool)
+    assert math.isnan(temporal.ghosting(stripes, flat, where))
+    where[0, 0] = True
+    assert temporal.ghosting(stripes, flat, where) == pytest.approx((165 / 255) ** 2)
 
 
 def test_benchmark_end_to_end(temporal, data, random_checkpoint, tmp_path, capsys):
     out = tmp_path / "out"
     twin = shutil.copytree(random_checkpoint, tmp_path / "twin")
-    summary = temporal.main(
-        ["--variants", str(random_checkpoint), str(twin), "--styles", "stripes", "--size", "32"]
-        + ["--style-size", "32", "--max-frames", "3", "--data", str(data), "--out", str(out), "--precision", "fp32"]
-    )
-    printed = capsys.readouterr().out
-    assert printed.startswith("# python benchmarks/temporal.py --variants")
+    argv = ["--variants", str(random_checkpoint), str(twin), "--styles", "stripes", "--size", "32"]
+    argv += ["--style-size", "32", "--max-frames", "2", "--data", str(data), "--out", str(out), "--precision", "fp32"]
+    summary = temporal.main([*argv, "--stabilize", "1", "--option", f"{twin}:device=cpu"])
+    command = capsys.readouterr().out.splitlines()[0]
+    assert "python benchmarks/temporal.py --variants" in command and f"--option {twin}:device=cpu" in command
     assert {p.name for p in out.iterdir()} == {"temporal.md", "temporal.json", "relative_change.png", "tradeoff.png"}
     assert set(summary["per_clip"]) == {"pan", "clip"}
+    plain, stabilized = str(random_checkpoint), f"{random_checkpoint} + stabilize 1"
+    assert list(summary["mean"]) == [plain, stabilized, str(twin), f"{twin} + stabilize 1"]
     # The same weights twice: identical quality metrics, so every relative change is 0.
     changes = summary["mean_change"][str(twin)]
-    for key in ("temporal_error", "warping_error", "ssim", "style_distance", "content_distance"):
+    for key in ("temporal_error", "warping_error", "ssim", "style_distance", "content_distance", "sharpness"):
         assert changes[key] == pytest.approx(0.0, abs=1e-9)
-    mean = summary["mean"][str(random_checkpoint)]
-    assert mean["warping_error"] > 0 and not math.isnan(mean["temporal_error"])
+    mean = summary["mean"]
+    assert mean[plain]["warping_error"] > 0 and not math.isnan(mean[plain]["temporal_error"])
+    # Ghosting is the stabilized rows' alone; they are compared with their own variant unstabilized too.
+    assert math.isnan(mean[plain]["ghosting"]) and mean[stabilized]["ghosting"] >= 0
+    stabilization = summary["stabilization"]["mean_change"]
+    assert set(stabilization) == {stabilized, f"{twin} + stabilize 1"}
+    assert stabilization[stabilized]["ssim"] == pytest.approx(stabilization[f"{twin} + stabilize 1"]["ssim"])
     rows = json.loads((out / "temporal.json").read_text())["rows"]
-    assert len(rows) == 4 and {r["dataset"] for r in rows} == {"sintel", "video"}
-    assert "| **mean** |" in (out / "temporal.md").read_text()
+    assert len(rows) == 8 and {r["dataset"] for r in rows} == {"sintel", "video"}
+    assert {r["stabilize"] for r in rows} == {0.0, 1.0}
+    text = (out / "temporal.md").read_text()
+    assert "| **mean** |" in text and f"| {stabilized} |" in text and "the same variant unstabilized" in text
 
 
 def test_aggregate_relative_change(temporal):
@@ -92,11 +132,14 @@ def test_aggregate_relative_change(temporal):
             ("a", "base", "s2", 4.0),
             ("a", "new", "s1", 1.0),
             ("a", "new", "s2", 2.0),
+            ("a", "new + stabilize 1", "s1", 0.5),
             ("b", "base", "s1", 1.0),
             ("b", "new", "s1", 1.5),
+            ("b", "new + stabilize 1", "s1", 3.0),
         ]
     ]
-    summary = temporal.aggregate(rows, ["base", "new"])
+    labels = ["base", "new", "new + stabilize 1"]
+    summary = temporal.aggregate(rows, labels, {"new + stabilize 1": "new"})
     assert summary["per_clip"]["a"]["base"]["ssim"] == 3.0
     assert summary["change"]["a"]["new"]["ssim"] == pytest.approx(-50.0)
     assert summary["change"]["b"]["new"]["ssim"] == pytest.approx(50.0)
@@ -105,4 +148,47 @@ def test_aggregate_relative_change(temporal):
     assert summary["per_clip_changes"]["new"]["ssim"]["mean"] == pytest.approx(0.0)  # (-50 + 50) / 2
     assert summary["per_clip_changes"]["new"]["ssim"]["best"] == (pytest.approx(50.0), "b")  # higher is better
     assert summary["per_clip_changes"]["new"]["warping_error"]["best"] == (pytest.approx(-50.0), "a")
-    assert "| new |" in temporal.markdown(summary, ["base", "new"], ["# t"])
+    # The stabilized row against its own variant: a 0.5 vs 1.5 (-66.7 %), b 3 vs 1.5 (+100 %), means 1.75 vs 1.5.
+    stabilization = summary["stabilization"]
+    assert set(stabilization["mean_change"]) == {"new + stabilize 1"}
+    assert stabilization["change"]["a"]["new + stabilize 1"]["ssim"] == pytest.approx(-66.666, abs=1e-3)
+    assert stabilization["mean_change"]["new + stabilize 1"]["ssim"] == pytest.approx(100 / 6)
+    assert stabilization["per_clip_changes"]["new + stabilize 1"]["warping_error"]["best"] == (
+        pytest.approx(-66.666, abs=1e-3),
+        "a",
+    )
+    text = temporal.markdown(summary, labels, ["# t"])
+    assert "| new |" in text and "| new + stabilize 1 |" in text and "the same variant unstabilized" in text
+
+
+def test_factory_option_parser(common):
+    parse = common.FactoryOption.parse
+    assert parse("optical-flow:iterations=100,50") == common.FactoryOption("optical-flow", "iterations", (100, 50))
+    assert parse("hf://org/name@v1:alpha=0.5") == common.FactoryOption("hf://org/name@v1", "alpha", 0.5)
+    assert parse("a:device=cuda:1").value == "cuda:1"  # neither a number nor numbers: the text as it is
+    assert str(parse("optical-flow:iterations=100,50")) == "optical-flow:iterations=100,50"
+    for bad in ("iterations=3", "optical-flow:iterations", ":x=1", "a:not a key=1"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse(bad)
+    options = [parse("a:x=1"), parse("a:y=2.5,3"), parse("a:x=4")]
+    assert common.factory_options(options, ["a", "b"]) == {"a": {"x": 4, "y": (2.5, 3)}, "b": {}}
+    with pytest.raises(SystemExit, match="'c' is not among the variants"):
+        common.factory_options([parse("c:x=1")], ["a", "b"])
+
+
+def test_command_line_spells_out_every_option_and_reruns_the_same(common, monkeypatch):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--variants", nargs="+", default=["a", "b"])
+    parser.add_argument("--size", type=int, default=192)
+    parser.add_argument("--video-size", type=int, default=None)
+    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--out", type=Path, default=Path("results"))
+    common.add_factory_options(parser)
+    args = parser.parse_args(["--compile", "--option", "a:iterations=2,1", "--option", "b:alpha=0.5"])
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    command = common.command_line("benchmarks/x.py", parser, args)
+    assert command == (
+        "OMP_NUM_THREADS=2 python benchmarks/x.py --variants a b --size 192 --compile --out results "
+        "--option a:iterations=2,1 b:alpha=0.5"
+    )
+    assert parser.parse_args(shlex.split(command)[3:]) == args

@@ -1,4 +1,7 @@
-"""Streaming video I/O through real codecs (PyAV's bundled ffmpeg): probe, decode, encode, audio, atomic output."""
+"""Streaming video I/O through real codecs (PyAV's bundled ffmpeg): probe, decode, encode, audio, atomic output.
+
+Videos are stylized through `Pipeline.stylize_video`, the one loop the CLI, the app and the Python API share.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ import av
 import numpy as np
 import pytest
 
-from vst_core.video import VideoError, VideoWriter, frame_count, iter_frames, probe, stylize_video
+from vst_core.pipeline import Pipeline, Progress
+from vst_core.video import VideoError, VideoWriter, frame_count, iter_frames, probe
 
 
 class Invert:
@@ -36,6 +40,13 @@ def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
+def stylize_video(src: Path, dst: Path, stylizer: Invert | None = None, **options) -> list[Progress]:
+    """Stylize through the pipeline and return the progress reports it made, one per frame written."""
+    steps: list[Progress] = []
+    Pipeline(stylizer or Invert()).stylize_video(src, dst, style=None, progress=steps.append, **options)
+    return steps
+
+
 def test_probe(tiny_video):
     info = probe(tiny_video)
     assert (info.width, info.height, info.fps, info.frames, info.has_audio) == (64, 48, 24, 12, True)
@@ -54,7 +65,7 @@ def test_iter_frames_size_every_and_max_frames(tiny_video):
 
 def test_stylize_video_keeps_rate_size_and_audio(tiny_video, tmp_path):
     dst = tmp_path / "out.mp4"
-    steps = list(stylize_video(tiny_video, dst, Invert(), None))
+    steps = stylize_video(tiny_video, dst)
     assert [s.done for s in steps] == list(range(1, 13))
     assert all(s.total == 12 and s.fps > 0 and s.frame.shape == (48, 64, 3) for s in steps)
     info = probe(dst)
@@ -67,7 +78,7 @@ def test_stylize_video_keeps_rate_size_and_audio(tiny_video, tmp_path):
 
 def test_output_is_browser_playable_h264(tiny_video, tmp_path):
     dst = tmp_path / "out.mp4"
-    list(stylize_video(tiny_video, dst, Invert(), None))
+    stylize_video(tiny_video, dst)
     with av.open(str(dst)) as container:
         stream = container.streams.video[0]
         assert container.format.name.startswith("mov,mp4")
@@ -79,7 +90,7 @@ def test_output_is_browser_playable_h264(tiny_video, tmp_path):
 
 def test_audio_is_copied_not_reencoded(tiny_video, tmp_path):
     dst = tmp_path / "out.mp4"
-    list(stylize_video(tiny_video, dst, Invert(), None))
+    stylize_video(tiny_video, dst)
 
     def audio_payloads(path: Path) -> list[bytes]:
         with av.open(str(path)) as container:
@@ -91,7 +102,7 @@ def test_audio_is_copied_not_reencoded(tiny_video, tmp_path):
 def test_audio_mp4_cannot_carry_is_reencoded_to_aac(make_video, tmp_path):
     src = make_video(tmp_path / "pcm.mov", audio="pcm_s16le")
     dst = tmp_path / "out.mp4"
-    list(stylize_video(src, dst, Invert(), None))
+    stylize_video(src, dst)
     with av.open(str(dst)) as container:
         (audio,) = container.streams.audio
         assert audio.codec_context.name == "aac"
@@ -102,7 +113,7 @@ def test_exact_ntsc_frame_rate_and_odd_size(make_video, tmp_path):
     src = make_video(tmp_path / "ntsc.mp4", frames=8, width=65, height=49, fps=Fraction(30000, 1001), audio=None,
                      pix_fmt="yuv444p")  # fmt: skip
     dst = tmp_path / "out.mp4"
-    list(stylize_video(src, dst, Invert(), None))
+    stylize_video(src, dst)
     info = probe(dst)
     assert info.fps == Fraction(30000, 1001)
     assert (info.width, info.height, info.frames, info.has_audio) == (64, 48, 8, False)
@@ -110,7 +121,8 @@ def test_exact_ntsc_frame_rate_and_odd_size(make_video, tmp_path):
 
 def test_size_and_max_frames_cut_video_and_audio(tiny_video, tmp_path):
     dst = tmp_path / "out.mp4"
-    list(stylize_video(tiny_video, dst, Invert(), None, size=24, max_frames=6))
+    steps = stylize_video(tiny_video, dst, size=24, max_frames=6)
+    assert [(s.done, s.total) for s in steps] == [(i, 6) for i in range(1, 7)]
     info = probe(dst)
     assert (info.width, info.height, info.frames) == (32, 24, 6)
     with av.open(str(dst)) as container:
@@ -120,17 +132,23 @@ def test_size_and_max_frames_cut_video_and_audio(tiny_video, tmp_path):
 
 def test_output_appears_only_when_finished(tiny_video, tmp_path):
     dst = tmp_path / "out.mp4"
-    steps = stylize_video(tiny_video, dst, Invert(), None)
-    next(steps)
-    assert not dst.exists() and len(_leftovers(tmp_path)) == 1  # the hidden temporary file
-    steps.close()  # abandoned half way
-    assert not dst.exists() and _leftovers(tmp_path) == []
+    seen = []
+
+    def interrupt_after_three(step: Progress) -> None:
+        seen.append((dst.exists(), _leftovers(tmp_path)))
+        if step.done == 3:
+            raise KeyboardInterrupt  # Ctrl-C half way
+
+    with pytest.raises(KeyboardInterrupt):
+        Pipeline(Invert()).stylize_video(tiny_video, dst, style=None, progress=interrupt_after_three)
+    assert len(seen) == 3 and all(not exists and len(hidden) == 1 for exists, hidden in seen)  # the temporary file
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_failure_midway_leaves_no_file(tiny_video, tmp_path):
     dst = tmp_path / "out.mp4"
     with pytest.raises(RuntimeError, match="stylizer failed"):
-        list(stylize_video(tiny_video, dst, Invert(fail_after=3), None))
+        stylize_video(tiny_video, dst, Invert(fail_after=3))
     assert list(tmp_path.iterdir()) == []
 
 
@@ -142,12 +160,17 @@ def test_memory_does_not_grow_with_length(make_video, tmp_path):
     max_in_flight = 0
     tracemalloc.start()
     try:
-        for step in stylize_video(src, tmp_path / "out.mp4", stylizer, None):
-            max_in_flight = max(max_in_flight, stylizer.pulled - step.done)
+        done = 0
+
+        def check(step: Progress) -> None:
+            nonlocal max_in_flight, done
+            max_in_flight, done = max(max_in_flight, stylizer.pulled - step.done), step.done
+
+        Pipeline(stylizer).stylize_video(src, tmp_path / "out.mp4", style=None, progress=check)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert step.done == n
+    assert done == n
     assert max_in_flight == 0
     assert peak < 10 * w * h * 3  # under 10 frames' worth, where the whole video is 240 frames
 
@@ -176,7 +199,7 @@ def test_bad_files_raise_video_error(tmp_path, content, message):
     with pytest.raises(VideoError, match=message):
         probe(path)
     with pytest.raises(VideoError, match=message):
-        list(stylize_video(path, tmp_path / "out.mp4", Invert(), None))
+        stylize_video(path, tmp_path / "out.mp4")
     assert not (tmp_path / "out.mp4").exists()
 
 
@@ -184,7 +207,7 @@ def test_bad_files_raise_video_error(tmp_path, content, message):
 def test_zero_frame_video(make_video, tmp_path, suffix):
     src = make_video(tmp_path / f"empty{suffix}", frames=0, audio=None)
     with pytest.raises(VideoError, match=r"no video (stream|frames)|no frames to stylize|not a video"):
-        list(stylize_video(src, tmp_path / "out.mp4", Invert(), None))
+        stylize_video(src, tmp_path / "out.mp4")
     assert _leftovers(tmp_path) == [] and not (tmp_path / "out.mp4").exists()
 
 
@@ -205,7 +228,7 @@ def test_truncated_video_is_stylized_as_far_as_it_goes_or_refused(make_video, tm
     cut = tmp_path / "cut.mp4"
     cut.write_bytes(src.read_bytes()[: src.stat().st_size * 2 // 3])
     try:
-        steps = list(stylize_video(cut, tmp_path / "out.mp4", Invert(), None))
+        steps = stylize_video(cut, tmp_path / "out.mp4")
     except VideoError:
         assert not (tmp_path / "out.mp4").exists()
     else:

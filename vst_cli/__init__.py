@@ -193,8 +193,9 @@ def run_stylize(args: argparse.Namespace) -> None:
     _use_notices()
     _check_options(args)
     todo = jobs(args.input, args.output)
-    batch = len(todo) > 1 or Path(args.input).is_dir() or todo[0].src != Path(args.input)
     mine, prefix = shard(todo)
+    # Under torchrun even one file is a batch: the other processes have nothing to do but say so.
+    batch = len(todo) > 1 or Path(args.input).is_dir() or todo[0].src != Path(args.input) or bool(prefix)
     if batch:
         pending = [job for job in mine if not job.dst.exists()]
         print(f"{prefix}{len(pending)} files to stylize, {len(mine) - len(pending)} done already")
@@ -205,20 +206,21 @@ def run_stylize(args: argparse.Namespace) -> None:
         load_image(path, args.style_size)
     if not mine:
         return
-    failed = 0
     with _model_errors():
         pipeline = _load(args.checkpoint or args.variant, args)
         style = _style(pipeline, args)
-        for job in mine:
-            try:
+    failed = 0
+    for job in mine:
+        try:
+            with _model_errors():  # per file: one that runs out of memory does not end the batch
                 _stylize_one(pipeline, style, job, args)
-            except VstError as e:
-                if not batch:
-                    raise
-                failed += 1
-                print(f"vst: error: {e}", file=sys.stderr)
+        except VstError as e:
+            if not batch:
+                raise
+            failed += 1
+            print(f"vst: error: {e}", file=sys.stderr)
     if failed:
-        raise VstError(f"{failed} of {len(mine)} files failed; run the same command again to retry them")
+        raise VstError(f"{prefix}{failed} of {len(mine)} files failed; run the same command again to retry them")
 
 
 def _stylize_one(pipeline: Any, style: Any, job: Any, args: argparse.Namespace) -> None:
@@ -242,15 +244,21 @@ def _stylize_one(pipeline: Any, style: Any, job: Any, args: argparse.Namespace) 
 
 
 class _progress_bar(contextlib.AbstractContextManager):
-    """A tqdm bar fed by the pipeline's progress callback; remembers the last step for the closing line."""
+    """A tqdm bar fed by the pipeline's progress callback; remembers the last step for the closing line.
+
+    The bar appears with the first frame, so that a file that cannot be read is one error line, not a bar too.
+    """
 
     def __init__(self, name: str) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(unit="frame", desc=name, dynamic_ncols=True)
+        self.name = name
+        self.bar: Any = None
         self.last: Any = None
 
     def __call__(self, step: Any) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(unit="frame", desc=self.name, dynamic_ncols=True)
         self.last = step
         self.bar.total = step.total
         self.bar.set_postfix(fps=f"{step.fps:.2f}", refresh=False)
@@ -260,7 +268,8 @@ class _progress_bar(contextlib.AbstractContextManager):
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def run_compare(args: argparse.Namespace) -> None:
@@ -278,18 +287,20 @@ def run_compare(args: argparse.Namespace) -> None:
         raise VstError("--variants needs two or more variants to compare")
     if len(args.stabilize) not in (1, len(args.variants)):
         raise VstError(f"--stabilize has {len(args.stabilize)} values for {len(args.variants)} variants")
-    make_parent(dst, VstError)
     clip = Clip.open(args.input, args.size, args.max_frames)  # bad clips and styles fail before any model loads
     for path in args.style:
         load_image(path, args.style_size)
+    make_parent(dst, VstError)
     with _model_errors():
-        lanes, pipelines = [], {}
+        lanes, loaded = [], {}
         strengths = args.stabilize * len(args.variants) if len(args.stabilize) == 1 else args.stabilize
         for ref, strength in zip(args.variants, strengths):
-            pipeline = pipelines.get(ref) or pipelines.setdefault(ref, _load(ref, args))
-            name = f"{ref} + stabilize {strength:g}" if strength else ref
-            options = {"alpha": args.alpha, "keep_color": args.preserve_color, "stabilize": strength, "name": name}
-            lanes.append(pipeline.lane(_style(pipeline, args), **options))
+            if ref not in loaded:  # a variant compared with itself (stabilized or not) is loaded once
+                pipeline = _load(ref, args)
+                loaded[ref] = pipeline, _style(pipeline, args)
+            pipeline, style = loaded[ref]
+            options = {"alpha": args.alpha, "keep_color": args.preserve_color, "stabilize": strength}
+            lanes.append(pipeline.lane(style, **options))
         with _progress_bar(clip.path.name) as progress:
             frames = follow(record(clip, lanes, side_by_side=dst), clip.total, progress)
     rates = ", ".join(f"{lane.name} {lane.fps:.2f} fps" for lane in lanes)

@@ -17,6 +17,8 @@ from vst_core import VstError
 from vst_core.images import IMAGE_SUFFIXES, SAVE_FORMATS
 from vst_core.video import VIDEO_SUFFIXES
 
+MEDIA_SUFFIXES = IMAGE_SUFFIXES | VIDEO_SUFFIXES
+
 
 @dataclass(frozen=True)
 class Job:
@@ -31,10 +33,8 @@ class Job:
 
 
 def _output_name(src: Path) -> str:
-    """A video becomes an mp4; an image keeps its format where it can be written, else becomes a PNG."""
-    if src.suffix.lower() in VIDEO_SUFFIXES:
-        return src.stem + ".mp4"
-    return src.name if src.suffix.lower() in SAVE_FORMATS else src.stem + ".png"
+    """A video becomes an mp4 (what browsers play); an image keeps its name and format."""
+    return src.stem + ".mp4" if src.suffix.lower() in VIDEO_SUFFIXES else src.name
 
 
 def _check(job: Job) -> Job:
@@ -47,26 +47,58 @@ def _check(job: Job) -> Job:
     return job
 
 
+def _glob_root(pattern: str) -> Path:
+    """The folder a glob searches from (its parts before the first wildcard): the layout below it is kept."""
+    parts = Path(pattern).parts
+    fixed = next((i for i, part in enumerate(parts) if glob.has_magic(part)), len(parts))
+    return Path(*parts[:fixed])
+
+
+def _subfolder(folder: Path, root: Path) -> Path | None:
+    """`folder` relative to `root` when it lies strictly inside it, else None."""
+    try:
+        inner = folder.resolve().relative_to(root.resolve())
+    except ValueError:
+        return None
+    return inner if inner.parts else None
+
+
 def jobs(source: str, output: str) -> list[Job]:
-    """The (input, output) pairs of a run: one file to `output`, or a folder or glob into the folder `output`."""
+    """The (input, output) pairs of a run: one file to `output`, or a folder or glob into the folder `output`.
+
+    An output folder inside the input folder is left out of the search, so that a second run resumes rather
+    than stylizing the first run's outputs; two inputs that would share an output are refused.
+    """
     src = Path(source)
+    if not (src.exists() or glob.has_magic(source) or src.suffix.lower() in MEDIA_SUFFIXES):
+        raise VstError(f"not found: {src} (no such file or folder)")  # a mistyped folder, not a bad output name
     if src.is_file() or not (src.is_dir() or glob.has_magic(source)):
         return [_check(Job(src, Path(output)))]  # a missing file fails when it is read, in its own words
-    if src.is_dir():
-        found = [(p, p.relative_to(src)) for p in sorted(src.rglob("*")) if p.is_file()]
-    else:
-        found = [(Path(p), Path(Path(p).name)) for p in sorted(glob.glob(source, recursive=True)) if Path(p).is_file()]
-    media = [(p, rel) for p, rel in found if p.suffix.lower() in IMAGE_SUFFIXES | VIDEO_SUFFIXES]
-    if not media:
-        raise VstError(f"no images or videos in {source}")
     out = Path(output)
     if out.is_file():
         raise VstError(f"a batch writes into a folder, but {out} is a file")
-    return [_check(Job(p, out / rel.parent / _output_name(p))) for p, rel in media]
+    root = src if src.is_dir() else _glob_root(source)
+    found = sorted(src.rglob("*")) if src.is_dir() else sorted(map(Path, glob.glob(source, recursive=True)))
+    outputs = _subfolder(out, root)
+    media = [
+        p
+        for p in found
+        if p.is_file()
+        and p.suffix.lower() in MEDIA_SUFFIXES
+        and not (outputs and p.relative_to(root).is_relative_to(outputs))
+    ]
+    if not media:
+        raise VstError(f"no images or videos in {source}")
+    todo = [_check(Job(p, out / p.relative_to(root).parent / _output_name(p))) for p in media]
+    first: dict[Path, Path] = {}
+    for job in todo:
+        if (other := first.setdefault(job.dst, job.src)) != job.src:
+            raise VstError(f"{other} and {job.src} would both be written to {job.dst}; rename one of them")
+    return todo
 
 
 def shard(items: list[Job]) -> tuple[list[Job], str]:
-    """This process's share under torchrun (RANK, WORLD_SIZE), and a prefix for its messages."""
+    """This process's share under torchrun (RANK, WORLD_SIZE), and a prefix for its messages ("" alone)."""
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     if not 0 <= rank < world:
         raise VstError(f"RANK={rank} is not within WORLD_SIZE={world}")

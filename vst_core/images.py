@@ -127,8 +127,9 @@ def _rgb(image: Image.Image) -> Image.Image:
     return image if image.mode == "RGB" else image.convert("RGB")
 
 
-def load_image(path: str | os.PathLike, short_side: int | None = None) -> torch.Tensor:
-    """An image file as float RGB [1, 3, H, W] in [0, 1], short side resized to `short_side` (None or 0 keeps it)."""
+def load_image(path: str | os.PathLike, short_side: int | None = None, upscale: bool = True) -> torch.Tensor:
+    """An image file as float RGB [1, 3, H, W] in [0, 1], short side resized to `short_side` (None or 0 keeps it;
+    `upscale=False` never enlarges)."""
     path = Path(path)
     with _open(path) as image:
         try:
@@ -136,7 +137,7 @@ def load_image(path: str | os.PathLike, short_side: int | None = None) -> torch.
             ImageOps.exif_transpose(image, in_place=True)
         except (OSError, SyntaxError, ValueError) as e:
             raise ImageError(f"{path} is damaged or truncated: {e}") from None
-        size = fit_size(*image.size, short_side, name=str(path))
+        size = fit_size(*image.size, short_side, upscale=upscale, name=str(path))
         if image.mode in _HIGH_BIT_DEPTH:
             gray = _gray_float(image)
             if gray.size != size:

@@ -18,6 +18,8 @@ Temporal stability
   optical flow t -> t+1 of the *input* video, squared difference averaged over non-occluded pixels and the
   three channels, images in [0, 1] (as their evaluate_WarpError.py). Flow and occlusions come from ground
   truth where it exists (MPI-Sintel), else from `vst_core.flow.flow_and_mask` (OpenCV DIS + checks).
+- `sharpness` (mean gradient magnitude) and `ghosting` (difference from a reference output over the pixels
+  that motion `revealed`): what a stabilizer must keep and must not leave behind.
 - `ssim`: SSIM between each stylized frame and its input frame (the poster's protocol; scikit-image,
   uniform 7x7 windows, RGB channels averaged), averaged over frames: structure kept from the input.
 
@@ -36,6 +38,7 @@ Style fidelity, so that stability is never bought by washing the style out
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -155,6 +158,38 @@ class TemporalMetrics:
             "frames": self.frames,
             "warped_pairs": len(measured),
         }
+
+
+def revealed(flow: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """The pixels of frame t+1 that no trusted pixel of frame t lands on, given the flow t -> t+1 and its mask.
+
+    Each trusted pixel marks the (up to four) pixels around the point it lands on, so that a stretching motion
+    leaves no holes and a translation by whole pixels is exact.
+    """
+    height, width = valid.shape
+    y, x = np.nonzero(valid)
+    to_x, to_y = x + flow[y, x, 0], y + flow[y, x, 1]
+    landed = np.zeros_like(valid)
+    for tx, ty in itertools.product((np.floor(to_x), np.ceil(to_x)), (np.floor(to_y), np.ceil(to_y))):
+        tx, ty = tx.astype(np.intp), ty.astype(np.intp)
+        keep = (tx >= 0) & (tx < width) & (ty >= 0) & (ty < height)
+        landed[ty[keep], tx[keep]] = True
+    return ~landed
+
+
+def sharpness(frame: np.ndarray) -> float:
+    """Mean gradient magnitude (forward differences, channels averaged) of a uint8 frame, in [0, 1] units."""
+    image = frame.astype(np.float64) / 255.0
+    dx, dy = np.diff(image, axis=1)[:-1], np.diff(image, axis=0)[:, :-1]
+    return float(np.sqrt(dx**2 + dy**2).mean())
+
+
+def ghosting(output: np.ndarray, reference: np.ndarray, where: np.ndarray) -> float:
+    """Mean squared difference of two uint8 frames over the pixels `where`, in [0, 1] units; NaN where none."""
+    if not where.any():
+        return math.nan
+    diff = (output.astype(np.float64) - reference.astype(np.float64)) / 255.0
+    return float((diff[where] ** 2).mean())
 
 
 def style_targets(encoder: VGGEncoder, style_image: torch.Tensor) -> list[StyleStats]:

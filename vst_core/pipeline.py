@@ -111,8 +111,9 @@ class Lane:
     """One method's pass over a clip: a stylizer, its encoded style, its options and its stages.
 
     Frames are pushed one at a time (`process`), so several lanes share one decode. The stylizer's
-    `stream` is driven frame by frame, which keeps methods that carry state across frames (optical flow,
-    the stabilizer) in step with the clip.
+    `stream` is driven frame by frame (the protocol's contract: each output is yielded before the next
+    frame is read), which keeps methods that carry state across frames (optical flow, the stabilizer) in
+    step with the clip. `name` is the method's; a stabilized lane's label says so (`lane_name`).
     """
 
     def __init__(
@@ -127,10 +128,14 @@ class Lane:
     ) -> None:
         if not 0.0 <= stabilize <= 1.0:
             raise VstError(f"stabilize must be within [0, 1], got {stabilize:g}")
-        self.name = name
+        self.name = lane_name(name, stabilize)
         self._feed = _Feed()
         self._outputs = stylizer.stream(self._feed, style, alpha, keep_color)
-        self.stabilizer = _stabilizer(stylizer, stabilize)
+        self.stabilizer = None
+        if stabilize:
+            from .stabilize import Stabilizer  # imported on use: it needs OpenCV (the `metrics` extra)
+
+            self.stabilizer = Stabilizer(stabilize)
         self.frames = 0
         self.seconds = 0.0
 
@@ -155,12 +160,9 @@ class Lane:
         self._outputs.close()
 
 
-def _stabilizer(stylizer: VideoStylizer, strength: float) -> Callable[[np.ndarray, np.ndarray], np.ndarray] | None:
-    if not strength:
-        return None
-    from .stabilize import Stabilizer  # imported on use: it needs OpenCV (the `metrics` extra)
-
-    return Stabilizer(strength)
+def lane_name(name: str, stabilize: float = 0.0) -> str:
+    """How a lane is labelled everywhere (panels, tables, plots, file names): the method, and its stabilization."""
+    return f"{name} + stabilize {stabilize:g}" if stabilize else name
 
 
 def run(frames: Iterable[np.ndarray] | Clip, lanes: Sequence[Lane]) -> Iterator[tuple[Frame, ...]]:
@@ -241,7 +243,7 @@ class Pipeline:
         if isinstance(image, np.ndarray):
             frame = resize_frame(image, size, upscale)
         else:
-            frame = to_uint8(load_image(image, size))
+            frame = to_uint8(load_image(image, size, upscale))
         handle = self._handle(style)
         (out,) = self.stylizer.stream([frame], handle, alpha, keep_color)
         return out
@@ -296,6 +298,8 @@ def record(
     or stopping early, leaves none of them behind.
     """
     names = list(labels) if labels is not None else ["input", *(lane.name for lane in lanes)]
+    if len(names) != len(lanes) + 1:
+        raise VstError(f"a side-by-side video of {len(lanes)} lanes needs {len(lanes) + 1} labels, got {len(names)}")
     audio = clip.path if clip.info.has_audio else None
     with contextlib.ExitStack() as stack:
 

@@ -71,7 +71,9 @@ class VideoStylizer(Protocol):
 
     `encode_style` turns style images (float [1, 3, H, W] in [0, 1]) into an opaque
     handle, once; `stream` stylizes frames (uint8 [H, W, 3]) in order, so that
-    methods that carry state from frame to frame (optical flow) fit too.
+    methods that carry state from frame to frame (optical flow) fit too. `stream`
+    yields each frame's output before it reads the next frame: the pipeline feeds
+    several methods one decoded frame at a time.
     """
 
     def encode_style(

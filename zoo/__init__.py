@@ -1,13 +1,24 @@
 """The model zoo: a registry of stylization variants, backed by embedded weights, plugins and the Hugging Face Hub."""
 
 from .errors import ZooError
-from .registry import Variant, create_stylizer, get_variant, list_variants, load, plugin_problems, register, resolve
+from .registry import (
+    Variant,
+    create_stylizer,
+    get_variant,
+    identity,
+    list_variants,
+    load,
+    plugin_problems,
+    register,
+    resolve,
+)
 
 __all__ = [
     "Variant",
     "ZooError",
     "create_stylizer",
     "get_variant",
+    "identity",
     "list_variants",
     "load",
     "plugin_problems",

@@ -9,6 +9,7 @@ through the `vst.zoo` entry point group (see `zoo.plugins`).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 from collections.abc import Callable
@@ -202,6 +203,18 @@ def resolve(ref: str) -> Variant:
 def create_stylizer(ref: str, **options: Any) -> VideoStylizer:
     """A stylizer from a variant name, a checkpoint folder or `hf://ORG/NAME[@REV]`; options go to the factory."""
     return resolve(ref).create(**options)
+
+
+def identity(ref: str) -> dict[str, Any]:
+    """What a variant runs with, for a benchmark's record: its source, recipe and training steps, and a short hash of
+    its weights file where it is on disk (none for weight-free methods)."""
+    variant = resolve(ref)
+    config = variant.config()
+    info: dict[str, Any] = {"source": variant.source, "recipe": config.get("recipe"), "steps": config.get("steps")}
+    folder = variant.local_folder()
+    if folder and (folder / MODEL_FILE).is_file():
+        info["sha256"] = hashlib.sha256((folder / MODEL_FILE).read_bytes()).hexdigest()[:16]
+    return info
 
 
 def load(ref: str, **options: Any) -> Pipeline:
