@@ -53,19 +53,23 @@ def _sample_grid(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xs + flow[..., 0], ys + flow[..., 1]
 
 
-def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+_INTERPOLATION = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC, "lanczos": cv2.INTER_LANCZOS4}
+
+
+def warp(image: np.ndarray, flow: np.ndarray, interpolation: str = "linear") -> np.ndarray:
     """Backward-warp `image` (frame B, [H, W] or [H, W, C]) onto frame A's grid with the flow A->B.
 
-    Bilinear; samples that fall outside B repeat its border (`inside` tells which).
-    Returns float32.
+    Bilinear by default (what the metrics use); "cubic" or "lanczos" keep fine texture sharp when an
+    image is warped again and again (bilinear blurs a little at every sub-pixel shift). Samples that fall
+    outside B repeat its border (`inside` tells which). Returns float32.
     """
     if image.shape[:2] != flow.shape[:2]:
         raise FlowError(f"flow is {flow.shape[1]}x{flow.shape[0]} but the image is {image.shape[1]}x{image.shape[0]}")
     map_x, map_y = _sample_grid(flow)
     src = image.astype(np.float32)
     if src.ndim == 3 and src.shape[2] > 4:  # cv2.remap handles at most 4 channels
-        return np.stack([warp(src[..., c], flow) for c in range(src.shape[2])], axis=-1)
-    out = cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return np.stack([warp(src[..., c], flow, interpolation) for c in range(src.shape[2])], axis=-1)
+    out = cv2.remap(src, map_x, map_y, _INTERPOLATION[interpolation], borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(src.shape)
 
 

@@ -10,7 +10,12 @@ their spread), which is what makes naive blending cost style. The blend here pre
 (Heitz & Neyret 2018): the local means are blended, and the blended detail is rescaled to the spread the
 two frames had, so strokes keep their contrast however strong the blend.
 
-A scene cut (most of the frame without trustworthy flow) starts over from the fresh frame.
+The previous output is resampled bicubically: bilinear warping blurs a little at every sub-pixel shift,
+and over a clip that blur (not the blend) is what cost most of the style. DIS runs at full resolution.
+
+A scene cut (a frame that no flow explains: the flow is mostly inconsistent and the warped previous
+input mostly differs from it) starts over from the fresh frame. Fast motion is not a cut: where DIS
+loses track, the consistency checks keep the fresh frame pixel by pixel, and the rest is stabilized.
 """
 
 from __future__ import annotations
@@ -25,10 +30,15 @@ try:
 except ImportError as e:
     raise missing_extra(e, "stabilization", "metrics") from None
 
+PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM  # OpenCV's finest preset
+FINEST_SCALE = 0  # DIS stops at 1/2**FINEST_SCALE of the frame's resolution
+RESAMPLING = "cubic"  # bilinear warping blurs the texture a little more every frame, which costs style
 MAX_WEIGHT = 0.85  # the previous output's weight at strength 1, where the flow is fully trusted
 DETAIL_RADIUS = 4  # px: the window of the local means and spreads (about a brush stroke at 256-512 px)
-MATCH_TOLERANCE = 0.1  # a warped input that differs from the current one by this much (mean |RGB|, 0-1) counts half
-CUT_FRACTION = 0.3  # less of the frame than this with trustworthy flow: a scene cut
+MATCH_TOLERANCE = 0.1  # a warped input that differs from the current one by this much (|grey|, 0-1) counts half
+# A scene cut: the flow is mostly inconsistent AND the warped previous input mostly fails to match (median
+# |difference| in 0-1). Fast motion fails only the first: DIS loses the fast parts, the rest still matches.
+CUT_TRUSTED, CUT_MISMATCH = 0.3, 0.06
 
 
 class Stabilizer:
@@ -38,12 +48,10 @@ class Stabilizer:
         if not 0.0 <= strength <= 1.0:
             raise ValueError(f"stabilization strength must be within [0, 1], got {strength}")
         self.weight = strength * MAX_WEIGHT
-        self._dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+        self._dis = cv2.DISOpticalFlow_create(PRESET)
+        self._dis.setFinestScale(FINEST_SCALE)
         self._prev: tuple[np.ndarray, np.ndarray] | None = None  # (gray input, stabilized output)
         self.cuts = 0
-
-    def reset(self) -> None:
-        self._prev = None
 
     def __call__(self, frame: np.ndarray, output: np.ndarray) -> np.ndarray:
         gray = cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
@@ -56,13 +64,13 @@ class Stabilizer:
     def _blend(self, gray: np.ndarray, output: np.ndarray, prev_gray: np.ndarray, prev_out: np.ndarray) -> np.ndarray:
         back = self._dis.calc(gray, prev_gray, None)  # current -> previous, on the current frame's grid
         forward = self._dis.calc(prev_gray, gray, None)
+        mismatch = np.abs(warp(prev_gray, back) - gray) / 255.0
         trusted = consistency_mask(back, forward)
-        if trusted.mean() < CUT_FRACTION:
+        if trusted.mean() < CUT_TRUSTED and np.median(mismatch) > CUT_MISMATCH:
             self.cuts += 1
             return output
-        mismatch = np.abs(warp(prev_gray, back) - gray) / 255.0
         weight = self.weight * trusted * np.exp(-((mismatch / MATCH_TOLERANCE) ** 2) * np.log(2))
-        return variance_preserving_blend(output, warp(prev_out, back), weight)
+        return variance_preserving_blend(output, warp(prev_out, back, RESAMPLING), weight)
 
 
 def variance_preserving_blend(fresh: np.ndarray, previous: np.ndarray, weight: np.ndarray) -> np.ndarray:
