@@ -194,8 +194,9 @@ def run_stylize(args: argparse.Namespace) -> None:
     _check_options(args)
     todo = jobs(args.input, args.output)
     mine, prefix = shard(todo)
-    # Under torchrun even one file is a batch: the other processes have nothing to do but say so.
-    batch = len(todo) > 1 or Path(args.input).is_dir() or todo[0].src != Path(args.input) or bool(prefix)
+    # A folder or glob is a batch (its jobs name files under it); under torchrun even one file is, since the
+    # other processes have nothing to do but say so.
+    batch = todo[0].src != Path(args.input) or bool(prefix)
     if batch:
         pending = [job for job in mine if not job.dst.exists()]
         print(f"{prefix}{len(pending)} files to stylize, {len(mine) - len(pending)} done already")
