@@ -61,6 +61,8 @@ DEFAULT_VARIANTS = ("baseline", "noise-resilient")
 # well under a minute for both variants on a 2-core CPU; the slider goes up to what a GPU handles in real time.
 DEFAULT_SIZE = 180
 SIZE_RANGE = (64, 720)
+CAMERA_VARIANT = "lite-noise-resilient"  # the camera filter must keep up with a webcam on a laptop CPU
+CAMERA_SIZE = 360  # the camera's default short side: lite runs 360x480 at about 25 fps on 2 CPU cores (README, Speed)
 PHOTO_SIZE = 512  # a photo's default short side: one frame, so it can be larger than a clip's
 STYLE_SIZE = 384  # short side the style image is encoded at: brush strokes keep their scale on small frames
 MAX_SECONDS = 20.0  # the demo's policy: longer clips are for `vst stylize`
@@ -648,13 +650,11 @@ def build_demo() -> gr.Blocks:
                         value=str(MEDIA / "starry_night.jpg"), type="filepath", label="Style", height=160
                     )
                     with gr.Column():
-                        cam_variant = _variant_dropdown("Variant", DEFAULT_VARIANTS[1])
+                        cam_variant = _variant_dropdown("Variant", CAMERA_VARIANT)
                         cam_fps = gr.Markdown(label="fps", elem_id="cam-fps")
                     with gr.Column():
                         cam_alpha = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Style strength (alpha)")
-                        cam_size = gr.Slider(
-                            SIZE_RANGE[0], 480, value=DEFAULT_SIZE, step=2, label="Processing size (px)"
-                        )
+                        cam_size = gr.Slider(*SIZE_RANGE, value=CAMERA_SIZE, step=2, label="Processing size (px)")
                         cam_keep = gr.Checkbox(label="Preserve colors")
                 cam_style = gr.State(str(MEDIA / "starry_night.jpg"))
                 cam_rate = gr.State(0.0)

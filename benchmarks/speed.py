@@ -11,6 +11,10 @@ uint8 frames and return uint8 frames, so conversions are counted on both sides.
     python benchmarks/speed.py --sizes "" --variants optical-flow noise-resilient --video-frames 4 \\
         --option optical-flow:iterations=100,50          # end to end only, with a lighter optical-flow budget
 
+The network table (--networks) times each variant's stylizer through `stream`, the protocol every caller uses,
+on the same frames, side by side in one run, with its parameter count and GFLOP per frame (counted by torch's
+FlopCounterMode on the frame size), and its speed against the first variant (the full network).
+
 The end-to-end runs (--variants) go the way `vst stylize` goes, through `zoo.load(name).stylize_video`, so any
 variant is timed alike, and each is compared with the first (above, the optical-flow method: the slow reference).
 
@@ -21,6 +25,7 @@ Weights: the embedded `noise-resilient` checkpoint when present, else random one
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import tempfile
 import time
@@ -31,6 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 from common import DATA, add_factory_options, command_line, factory_options, hardware
+from torch.utils.flop_counter import FlopCounterMode
 
 import zoo
 from vst_core import Decoder, StyleStats, Stylizer, VGGEncoder, load_encoder
@@ -82,6 +88,38 @@ def fps(run: Callable[[list[np.ndarray]], Iterable[np.ndarray]], frames: list[np
     return count / (time.perf_counter() - start)
 
 
+def network_cost(stylizer: Any, style: Any, h: int, w: int) -> tuple[int | None, float | None]:
+    """Parameters and GFLOP of one h x w frame for stylizers with an encoder and a decoder (None for others)."""
+    if not isinstance(stylizer, Stylizer):
+        return None, None
+    params = sum(p.numel() for module in (stylizer.encoder, stylizer.decoder) for p in module.parameters())
+    with FlopCounterMode(display=False) as counter:
+        stylizer(torch.zeros(1, 3, h, w, dtype=torch.uint8), style)
+    return params, counter.get_total_flops() / 1e9
+
+
+def network_table(variants: list[str], sizes: list[tuple[int, int]], style: torch.Tensor, args: Any) -> None:
+    """fps through `stream` of each variant at each size, against the first, with parameters and GFLOP."""
+    options = {"device": args.device, "precision": args.precision, "compile": args.compile}
+    stylizers = {name: zoo.create_stylizer(name, **options) for name in variants}
+    handles = {name: stylizer.encode_style(style) for name, stylizer in stylizers.items()}
+    rng = np.random.default_rng(0)
+    print(f"\n| variant | parameters | {' | '.join(f'{w}x{h} GFLOP | {w}x{h} fps' for w, h in sizes)} |")
+    print(f"|---|---:|{'---:|---:|' * len(sizes)}")
+    first: dict[tuple[int, int], float] = {}
+    for name, stylizer in stylizers.items():
+        cells = []
+        run = functools.partial(stylizer.stream, style=handles[name], batch_size=args.batch_size)
+        for w, h in sizes:
+            params, gflop = network_cost(stylizer, handles[name], h, w)
+            frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(args.frames)]
+            rate = fps(run, frames, args.warmup)
+            first.setdefault((w, h), rate)
+            cells += ["–" if gflop is None else f"{gflop:.3g}", f"{rate:.1f} ({rate / first[w, h]:.1f}x)"]
+        count = "–" if params is None else f"{params / 1e6:.2f} M"
+        print(f"| {name} | {count} | {' | '.join(cells)} |", flush=True)
+
+
 def end_to_end_fps(
     variant: str, video: Path, style: torch.Tensor, size: int | None, max_frames: int | None, **options: Any
 ) -> float:
@@ -109,6 +147,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--frames", type=int, default=8, help="timed frames per resolution and method")
     parser.add_argument("--warmup", type=int, default=2, help="untimed frames first")
     parser.add_argument("--sizes", default="256x256,512x512,1024x436", help="WxH,WxH,...")
+    parser.add_argument(
+        "--networks", nargs="*", default=["noise-resilient", "lite-noise-resilient"],
+        help="variants timed through stream at --sizes, against the first",
+    )  # fmt: skip
     parser.add_argument("--device", default="auto")
     parser.add_argument("--precision", default="auto", help="the engine's precision (the reference is fp32)")
     parser.add_argument("--batch-size", type=int, default=1, help="frames per engine call")
@@ -138,12 +180,14 @@ def main(argv: list[str] | None = None) -> None:
     print(f"style {tuple(style.shape[-2:])}; {hardware()}\n")
     print("| resolution | naive fps | engine fps | ratio |")
     print("|---|---:|---:|---:|")
-    for size in filter(None, args.sizes.split(",")):  # --sizes "" times only the --variants end to end
-        w, h = map(int, size.split("x"))
+    sizes = [tuple(map(int, size.split("x"))) for size in filter(None, args.sizes.split(","))]
+    for w, h in sizes:  # --sizes "" times only the --variants end to end
         frames = [rng.integers(0, 256, (h, w, 3), dtype=np.uint8) for _ in range(args.frames)]
         naive = fps(lambda fs: map(reference, fs), frames, args.warmup)
         fast = fps(lambda fs: engine.stream(fs, handle, batch_size=args.batch_size), frames, args.warmup)
         print(f"| {w}x{h} | {naive:.2f} | {fast:.2f} | {fast / naive:.1f}x |", flush=True)
+    if sizes and args.networks:
+        network_table(args.networks, sizes, style, args)
 
     if args.variants:  # end to end: decode + stylize + encode, and the speed ratio against the first variant
         print(

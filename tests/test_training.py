@@ -185,3 +185,26 @@ def test_curves_plot_losses_and_the_held_out_ratio(tmp_path):
     out = plot(tmp_path, tmp_path / "curves.png")
     assert out.stat().st_size > 10_000
     np.testing.assert_allclose(smooth(np.array([1.0, 3.0, 5.0, 7.0]), 2), [1, 2, 4, 6])
+
+
+def test_lite_trains_student_and_decoder_and_resumes(data, tmp_path):
+    """--network lite: the student is trained and bundled, distilled onto VGG, and a noise-resilient fine-tune
+    starts from it; a full checkpoint is refused as its start in one line."""
+    run = tmp_path / "lite"
+    assert vst(train_args(data, run, 2, "--network", "lite", "--eval-content", str(data[0]))) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert config["architecture"] == "adain-lite-relu4_1" and config["teacher"]["name"].startswith("vgg19")
+    assert (run / "encoder.safetensors").exists()
+    header, *rows = (run / "log.csv").read_text().splitlines()
+    assert float(rows[-1].split(",")[header.split(",").index("distill")]) > 0
+    before = load_file(str(run / "encoder.safetensors"))
+    assert vst(train_args(data, run, 3, "--network", "lite", "--resume")) == 0
+    after = load_file(str(run / "encoder.safetensors"))
+    assert any(not np.allclose(before[k].numpy(), after[k].numpy()) for k in before)  # the student learns
+    tuned = tmp_path / "tuned"
+    assert vst(train_args(data, tuned, 1, "--network", "lite", "--init", str(run), "--recipe", "noise-resilient")) == 0
+    stylizer = Stylizer.from_pretrained(tuned, precision="fp32")
+    assert stylizer.encoder.widths == (16, 32, 64, 256)
+    assert "lite student" in (tuned / "README.md").read_text()
+    full = str(REPO / "zoo" / "weights" / "baseline")
+    assert vst(train_args(data, tmp_path / "bad", 1, "--network", "lite", "--init", full)) == 2

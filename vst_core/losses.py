@@ -37,6 +37,20 @@ def style_loss(out_feats: Sequence[torch.Tensor], style: TapStats, scales: Seque
     return loss
 
 
+def distillation_loss(
+    student: Sequence[torch.Tensor],
+    teacher: Sequence[torch.Tensor],
+    embed: Sequence[torch.nn.Module],
+    scales: Sequence[float],
+) -> torch.Tensor:
+    """Sum over taps of the MSE between the student's features, mapped by a 1x1 embedding, and the teacher's
+    (collaborative distillation, Wang et al. 2020), each tap in the teacher's scale."""
+    loss = torch.zeros((), device=student[0].device)
+    for s, t, e, scale in zip(student, teacher, embed, scales):
+        loss = loss + F.mse_loss(e(s).float() / scale, t.float() / scale)
+    return loss
+
+
 def noise_resilience_loss(clean: torch.Tensor, noisy: torch.Tensor) -> torch.Tensor:
     """L_N = mean squared difference between g(n(x)) and g(x) (Bao & Swarnakar)."""
     return F.mse_loss(noisy.float(), clean.float())

@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .adain import StyleStats, adain, blend, mean_std, mix, preserve_color
-from .checkpoint import load_checkpoint
+from .checkpoint import architecture_of, load_checkpoint
 from .decoder import Decoder
 from .encoder import VGGEncoder
 from .images import ImageError
@@ -128,7 +128,7 @@ class Stylizer(nn.Module):
     ) -> Stylizer:
         """Load a verified checkpoint folder (see `vst_core.checkpoint`)."""
         decoder, enc_state, config = load_checkpoint(directory, encoder_source)
-        encoder = VGGEncoder()
+        encoder = architecture_of(config).encoder()
         encoder.load_state_dict(enc_state)
         return cls(encoder, decoder, device=device, precision=precision, compile=compile, config=config)
 

@@ -35,7 +35,7 @@ def card_data(config: dict[str, Any]) -> ModelCardData:
         license="mit",
         library_name="vst",
         pipeline_tag="image-to-image",
-        tags=[*CARD_TAGS, config["recipe"]],
+        tags=[*CARD_TAGS, config["recipe"], *(["lite"] if config.get("teacher") else [])],
         model_name=config.get("name", config["recipe"]),
         base_model=config.get("base_model"),
         eval_results=results or None,
@@ -46,6 +46,22 @@ def _init_line(init: dict[str, Any] | None, history: list[dict[str, Any]]) -> st
     if not init:
         return f"the weights of the runs listed below, at step {history[-1]['steps']}" if history else "random weights"
     return f"a `{init['recipe']}` checkpoint trained for {init['steps']} steps on the same data (`{init['from']}`)"
+
+
+def _networks(config: dict[str, Any]) -> str:
+    """What the encoder is: frozen VGG-19, or the lite student trained with the decoder against VGG-19."""
+    encoder = f"`{config['encoder']['name']}`, sha256 `{config['encoder']['sha256'][:16]}…`"
+    teacher = config.get("teacher")
+    if not teacher:
+        return f"The encoder is a frozen VGG-19 cut at relu4_1\n({encoder})"
+    t = config.get("training", {})
+    return (
+        "The encoder is the lite student: VGG-19's layout up to relu4_1 with a quarter of its channels and half "
+        f"its conv3 depth ({encoder}), trained together with the decoder, with VGG-19 as the teacher "
+        f"(`{teacher['name']}`, sha256 `{teacher['sha256'][:16]}…`): the losses are computed on VGG-19's features, "
+        f"and the student's taps are distilled onto VGG's through 1x1 embeddings (weight {t.get('distill_weight')})."
+        " It costs about 1/20 of the full network's FLOPs"
+    )
 
 
 def _description(config: dict[str, Any]) -> str:
@@ -118,8 +134,7 @@ def write_model_card(directory: str | Path, config: dict[str, Any]) -> Path:
     body = f"""
 # vst {config.get("name", config["recipe"])} decoder
 
-{_description(config)} The encoder is a frozen VGG-19 cut at relu4_1
-(`{config["encoder"]["name"]}`, sha256 `{config["encoder"]["sha256"][:16]}…`); any style image works without retraining.
+{_description(config)} {_networks(config)}; any style image works without retraining.
 
 ## Training budget and data
 
@@ -139,7 +154,7 @@ this checkpoint's budget is the one above.
 ## Retrain at full scale on a GPU
 
 ```
-vst train --recipe {config["recipe"]}{_recipe_flags(config)} \\
+vst train --recipe {config["recipe"]}{_recipe_flags(config)}{" --network lite" if config.get("teacher") else ""} \\
   --content COCO/train2014 SINTEL/training --style WIKIART/train \\
   --steps 160000 --batch-size 8 --size 256 -o runs/{config["recipe"]}
 ```

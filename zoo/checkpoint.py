@@ -23,9 +23,10 @@ from huggingface_hub import constants as hf_constants
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 from huggingface_hub.utils import httpx
 from safetensors import safe_open
+from torch import nn
 
-from vst_core import Decoder, load_checkpoint, save_checkpoint
-from vst_core.checkpoint import ENCODER_FILE, MODEL_FILE, CheckpointError
+from vst_core import load_checkpoint, save_checkpoint
+from vst_core.checkpoint import ENCODER_FILE, MODEL_FILE, CheckpointError, architecture_of
 from vst_core.encoder import EncoderIdentity
 
 from . import hub
@@ -36,18 +37,20 @@ _DTYPES = {"F16": torch.float16, "BF16": torch.bfloat16, "F32": torch.float32}
 
 
 class AdaINCheckpoint(
-    Decoder,
+    nn.Module,
     PyTorchModelHubMixin,
     library_name="vst",
     license="mit",
     pipeline_tag="image-to-image",
     tags=list(CARD_TAGS),  # a copy: the mixin appends its own tags to the list it is given
 ):
-    """An AdaIN decoder with its config (recipe, encoder identity, training record, metrics) and model card."""
+    """An AdaIN decoder of either architecture with its config (recipe, encoder identity, training record,
+    metrics) and model card; a lite checkpoint's student encoder travels as its bundled encoder weights."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__()
         self.config = config
+        self.decoder = architecture_of(config).decoder()
         self.card: str | None = None  # the card it was read with; a new one is written from the config otherwise
         self.encoder_weights: dict[str, torch.Tensor] | None = None  # bundled when the encoder is not a built-in
         self.dtype_on_disk = torch.float32
@@ -69,7 +72,7 @@ class AdaINCheckpoint(
         folder = Path(model_id)
         decoder, encoder_weights, config = load_checkpoint(folder)
         model = cls(config)
-        model.load_state_dict(decoder.state_dict())
+        model.decoder.load_state_dict(decoder.state_dict())
         if (folder / ENCODER_FILE).exists():
             model.encoder_weights = encoder_weights
         with safe_open(str(folder / MODEL_FILE), "pt") as f:
@@ -82,7 +85,13 @@ class AdaINCheckpoint(
         identity = EncoderIdentity(**self.config["encoder"])
         config = {k: v for k, v in self.config.items() if k not in ("architecture", "encoder")}
         save_checkpoint(
-            save_directory, self, identity, config, dtype=self.dtype_on_disk, encoder_weights=self.encoder_weights
+            save_directory,
+            self.decoder,
+            identity,
+            config,
+            dtype=self.dtype_on_disk,
+            encoder_weights=self.encoder_weights,
+            architecture=architecture_of(self.config),
         )
         if self.card is None:
             write_model_card(save_directory, self.config)

