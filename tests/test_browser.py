@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from test_app import MEDIA, fps_of
 
 CHROMIUM = shutil.which("chromium")
@@ -55,7 +56,9 @@ def test_upload_compare_and_screenshot(page, make_video, tmp_path: Path) -> None
     page.get_by_text("Settings").click()
     stabilize_b = page.locator("#stabilize-b input[type=number]")
     stabilize_b.fill("0.5")
-    stabilize_b.blur()
+    stabilize_b.press("Enter")
+    # the page sends what the slider holds: run only once the typed value has reached it
+    expect(page.locator("#stabilize-b input[type=range]")).to_have_value("0.5", timeout=10_000)
     page.locator("#run").click()
 
     # stylized frames and fps readouts appear while it runs, then the side-by-side video and the plot
