@@ -327,6 +327,7 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
 
     def run_config(step: int, seconds: float) -> dict:
         return {
+            "architecture": architecture.name,
             "recipe": cfg.recipe,
             **({"teacher": identity.to_dict()} if lite else {}),
             "encoder": identity.to_dict(),

@@ -53,7 +53,6 @@ FULL = Architecture("adain-vgg19-relu4_1", VGG_WIDTHS, VGG_DEPTHS)
 # the style statistics (speed: README).
 LITE = Architecture("adain-lite-relu4_1", (16, 32, 64, 256), (2, 2, 2, 1))
 ARCHITECTURES = {a.name: a for a in (FULL, LITE)}
-ARCHITECTURE = FULL.name  # the default, and what checkpoints written before lite existed hold
 
 
 class CheckpointError(VstError):

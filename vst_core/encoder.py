@@ -58,7 +58,7 @@ class VGGEncoder(nn.Module):
     """VGG-19 from conv1_1 to relu4_1 with reflection padding, as in the AdaIN reference.
 
     Input: RGB in [0, 1]. Output: the features at the requested taps. Other widths and
-    depths make the same shape of network smaller (the lite student, `vst_core.lite`).
+    depths make the same shape of network smaller (the lite student, `vst_core.checkpoint.LITE`).
     """
 
     def __init__(self, widths: tuple[int, ...] = VGG_WIDTHS, depths: tuple[int, ...] = VGG_DEPTHS) -> None:

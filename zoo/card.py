@@ -8,6 +8,8 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
+from vst_core.checkpoint import LITE
+
 CARD_TAGS = ("style-transfer", "video-style-transfer", "adain", "pytorch")
 _DESCRIPTIONS = {
     "baseline": "AdaIN decoder trained with the objective of Huang & Belongie 2017 (content + style loss).",
@@ -35,7 +37,7 @@ def card_data(config: dict[str, Any]) -> ModelCardData:
         license="mit",
         library_name="vst",
         pipeline_tag="image-to-image",
-        tags=[*CARD_TAGS, config["recipe"], *(["lite"] if config.get("teacher") else [])],
+        tags=[*CARD_TAGS, config["recipe"], *(["lite"] if _is_lite(config) else [])],
         model_name=config.get("name", config["recipe"]),
         base_model=config.get("base_model"),
         eval_results=results or None,
@@ -48,12 +50,16 @@ def _init_line(init: dict[str, Any] | None, history: list[dict[str, Any]]) -> st
     return f"a `{init['recipe']}` checkpoint trained for {init['steps']} steps on the same data (`{init['from']}`)"
 
 
+def _is_lite(config: dict[str, Any]) -> bool:
+    return config.get("architecture") == LITE.name
+
+
 def _networks(config: dict[str, Any]) -> str:
     """What the encoder is: frozen VGG-19, or the lite student trained with the decoder against VGG-19."""
     encoder = f"`{config['encoder']['name']}`, sha256 `{config['encoder']['sha256'][:16]}…`"
-    teacher = config.get("teacher")
-    if not teacher:
+    if not _is_lite(config):
         return f"The encoder is a frozen VGG-19 cut at relu4_1\n({encoder})"
+    teacher = config["teacher"]
     t = config.get("training", {})
     return (
         "The encoder is the lite student: VGG-19's layout up to relu4_1 with a quarter of its channels and half "
@@ -154,7 +160,7 @@ this checkpoint's budget is the one above.
 ## Retrain at full scale on a GPU
 
 ```
-vst train --recipe {config["recipe"]}{_recipe_flags(config)}{" --network lite" if config.get("teacher") else ""} \\
+vst train --recipe {config["recipe"]}{_recipe_flags(config)}{" --network lite" if _is_lite(config) else ""} \\
   --content COCO/train2014 SINTEL/training --style WIKIART/train \\
   --steps 160000 --batch-size 8 --size 256 -o runs/{config["recipe"]}
 ```
