@@ -47,6 +47,26 @@ def page(app_server: str) -> Iterator:
             browser.close()
 
 
+def set_slider(page, elem_id: str, value: str, tries: int = 5) -> None:
+    """Type `value` into a Gradio slider's number box until the slider itself holds it.
+
+    The page sends what the range input holds. On a fresh CI clone a value typed into a just-opened
+    accordion once never reached it (it stayed 0), so type again until it sticks, then fail loudly.
+    """
+    box = page.locator(f"#{elem_id} input[type=number]")
+    slider = page.locator(f"#{elem_id} input[type=range]")
+    slider.wait_for(timeout=10_000)
+    for _ in range(tries):
+        box.fill(value)
+        box.press("Enter")
+        try:
+            expect(slider).to_have_value(value, timeout=3_000)
+            return
+        except AssertionError:
+            continue
+    expect(slider).to_have_value(value, timeout=1)
+
+
 def test_upload_compare_and_screenshot(page, make_video, tmp_path: Path) -> None:
     clip = make_video(tmp_path / "clip.mp4", frames=24, width=160, height=96, fps=12)
     page.locator("#video-in input[type=file]").set_input_files(str(clip))
@@ -54,11 +74,7 @@ def test_upload_compare_and_screenshot(page, make_video, tmp_path: Path) -> None
     page.locator("#video-in video").wait_for(timeout=30_000)
     page.locator("#style-in img").wait_for(timeout=30_000)
     page.get_by_text("Settings").click()
-    stabilize_b = page.locator("#stabilize-b input[type=number]")
-    stabilize_b.fill("0.5")
-    stabilize_b.press("Enter")
-    # the page sends what the slider holds: run only once the typed value has reached it
-    expect(page.locator("#stabilize-b input[type=range]")).to_have_value("0.5", timeout=10_000)
+    set_slider(page, "stabilize-b", "0.5")
     page.locator("#run").click()
 
     # stylized frames and fps readouts appear while it runs, then the side-by-side video and the plot
