@@ -8,7 +8,8 @@ current one) the fresh frame is kept as it is.
 Averaging two textures washes out their contrast (two uncorrelated patterns average to 1/sqrt(2) of
 their spread), which is what makes naive blending cost style. The blend here preserves variance
 (Heitz & Neyret 2018): the local means are blended, and the blended detail is rescaled to the spread the
-two frames had, so strokes keep their contrast however strong the blend.
+two frames had, so strokes keep their contrast however strong the blend. The finest band is rescaled to
+the fresh frame's spread alone (see `variance_preserving_blend`).
 
 The previous output is resampled bicubically: bilinear warping blurs a little at every sub-pixel shift,
 and over a clip that blur (not the blend) is what cost most of the style. DIS runs at full resolution.
@@ -35,6 +36,7 @@ FINEST_SCALE = 0  # DIS stops at 1/2**FINEST_SCALE of the frame's resolution
 RESAMPLING = "cubic"  # bilinear warping blurs the texture a little more every frame, which costs style
 MAX_WEIGHT = 0.85  # the previous output's weight at strength 1, where the flow is fully trusted
 DETAIL_RADIUS = 4  # px: the window of the local means and spreads (about a brush stroke at 256-512 px)
+FINE_SIGMA = 1.0  # px: the fine band, the grain that resampling blurs, is what a Gaussian of this sigma removes
 MATCH_TOLERANCE = 0.1  # a warped input that differs from the current one by this much (|grey|, 0-1) counts half
 # A scene cut: the flow is mostly inconsistent AND the warped previous input mostly fails to match (median
 # |difference| in 0-1). Fast motion fails only the first: DIS loses the fast parts, the rest still matches.
@@ -76,17 +78,26 @@ class Stabilizer:
 def variance_preserving_blend(fresh: np.ndarray, previous: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Blend two RGB frames by a per-pixel weight of `previous`, keeping the local spread of their detail.
 
-    Local means (box of `DETAIL_RADIUS`) blend linearly; the blended detail is rescaled so that its local
-    variance is the weighted mean of the two frames' own.
+    Each frame splits into local means (box of `DETAIL_RADIUS`), a coarse detail band and a fine one (what a
+    Gaussian of `FINE_SIGMA` removes). Means blend linearly. Each detail band is blended, then rescaled to a
+    local variance: the coarse band to the weighted mean of the two frames' own, the fine band to the fresh
+    frame's. Resampling blurs the carried frame's grain a little every frame; anchoring the fine band to the
+    fresh frame restores it without feedback (sharpening the carried frame instead compounds over a clip).
     """
     size = (2 * DETAIL_RADIUS + 1,) * 2
     a = weight.astype(np.float32)[..., None]
-    fresh, previous = fresh.astype(np.float32), previous.astype(np.float32)
-    mean_f, mean_p = cv2.blur(fresh, size), cv2.blur(previous, size)
-    detail_f, detail_p = fresh - mean_f, previous - mean_p
-    detail = a * detail_p + (1 - a) * detail_f
-    want = a * cv2.blur(detail_p * detail_p, size) + (1 - a) * cv2.blur(detail_f * detail_f, size)
-    have = cv2.blur(detail * detail, size)
-    gain = np.sqrt((want + 1.0) / (have + 1.0))  # +1: flat areas (spread under one code value) are left alone
-    out = a * mean_p + (1 - a) * mean_f + detail * gain
+
+    def bands(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        x = x.astype(np.float32)
+        mean, smooth = cv2.blur(x, size), cv2.GaussianBlur(x, (0, 0), FINE_SIGMA)
+        return mean, smooth - mean, x - smooth
+
+    (mean_f, *details_f), (mean_p, *details_p) = bands(fresh), bands(previous)
+    out = a * mean_p + (1 - a) * mean_f
+    for detail_f, detail_p, anchored in zip(details_f, details_p, (False, True)):
+        own = cv2.blur(detail_f * detail_f, size)
+        want = own if anchored else a * cv2.blur(detail_p * detail_p, size) + (1 - a) * own
+        detail = a * detail_p + (1 - a) * detail_f
+        have = cv2.blur(detail * detail, size)
+        out += detail * np.sqrt((want + 1.0) / (have + 1.0))  # +1: flat areas (under one code value) are left alone
     return np.clip(out, 0, 255).round().astype(np.uint8)
