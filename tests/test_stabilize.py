@@ -87,7 +87,10 @@ def test_flicker_is_removed_and_contrast_kept():
     plain, stable = [s[0].output for s in steps], [s[1].output for s in steps]
     assert np.array_equal(plain[0], stable[0])  # nothing to blend with yet
     assert mean_warping_error(stable) < 0.25 * mean_warping_error(plain)
-    assert contrast(stable) == pytest.approx(contrast(plain), rel=0.1)  # plain averaging loses over 10 %
+    # Plain averaging loses over 10 %. The blend settles about 7 % above: the coarse band's target spread includes
+    # the carried frame's own, so a small upward bias of the rescale feeds back over frames. Anchoring that band
+    # to the fresh frame too gives +2 % here but costs style on real clips (README, *Inference-time stabilization*).
+    assert contrast(stable) == pytest.approx(contrast(plain), rel=0.1)
 
 
 def test_a_scene_cut_starts_afresh():
@@ -115,3 +118,21 @@ def test_variance_preserving_blend_keeps_the_spread():
     np.testing.assert_array_equal(variance_preserving_blend(a, b, np.zeros((64, 64), np.float32)), a)
     only_b = variance_preserving_blend(a, b, np.ones((64, 64), np.float32))  # b, with a's fine grain spread
     assert np.abs(only_b.astype(np.float32) - b).mean() < 0.1 * np.abs(a.astype(np.float32) - b).mean()
+
+
+def test_fine_grain_survives_sub_pixel_motion():
+    """Each warp resamples the carried output, which blurs its finest grain a little at every half-pixel shift;
+    over a clip that blur compounds unless the fine band is rescaled to the fresh frame's spread (a one-band
+    variance rescale over stroke-sized windows left about 8 % of it missing after a few frames)."""
+    rng = np.random.default_rng(0)
+    scene = cv2.GaussianBlur(rng.integers(0, 256, (2 * SIZE, 2 * SIZE + 2 * FRAMES, 3), dtype=np.uint8), (0, 0), 1.0)
+    halves = [scene[:, t : t + 2 * SIZE] for t in range(2 * FRAMES)]  # 1 px at twice the size: 0.5 px per frame
+    frames = [cv2.resize(np.ascontiguousarray(f), (SIZE, SIZE), interpolation=cv2.INTER_AREA) for f in halves]
+
+    def grain(frame: np.ndarray) -> float:
+        x = frame.astype(np.float32)
+        return float((x - cv2.GaussianBlur(x, (0, 0), 1.0))[8:-8, 8:-8].std())
+
+    stabilizer = Stabilizer(1.0)  # a perfectly stable "stylizer": the output is the input
+    kept = [grain(stabilizer(frame, frame.copy())) / grain(frame) for frame in frames]
+    assert min(kept) > 0.97, kept

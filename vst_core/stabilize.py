@@ -33,6 +33,7 @@ except ImportError as e:
 
 PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM  # OpenCV's finest preset
 FINEST_SCALE = 0  # DIS stops at 1/2**FINEST_SCALE of the frame's resolution
+PATCH_STRIDE = 4  # px between DIS patches: the preset's 3 takes ~30 % longer for 0.663x, not 0.671x, warping error
 RESAMPLING = "cubic"  # bilinear warping blurs the texture a little more every frame, which costs style
 MAX_WEIGHT = 0.85  # the previous output's weight at strength 1, where the flow is fully trusted
 DETAIL_RADIUS = 4  # px: the window of the local means and spreads (about a brush stroke at 256-512 px)
@@ -52,6 +53,7 @@ class Stabilizer:
         self.weight = strength * MAX_WEIGHT
         self._dis = cv2.DISOpticalFlow_create(PRESET)
         self._dis.setFinestScale(FINEST_SCALE)
+        self._dis.setPatchStride(PATCH_STRIDE)
         self._prev: tuple[np.ndarray, np.ndarray] | None = None  # (gray input, stabilized output)
         self.cuts = 0
 
@@ -85,7 +87,7 @@ def variance_preserving_blend(fresh: np.ndarray, previous: np.ndarray, weight: n
     fresh frame restores it without feedback (sharpening the carried frame instead compounds over a clip).
     """
     size = (2 * DETAIL_RADIUS + 1,) * 2
-    a = weight.astype(np.float32)[..., None]
+    a = np.repeat(weight.astype(np.float32)[..., None], fresh.shape[-1], axis=-1)  # broadcasting [H, W, 1] is slow
 
     def bands(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         x = x.astype(np.float32)
