@@ -12,6 +12,7 @@ import torch
 from PIL import Image
 
 from training.data import Augment, CropStream, DataError, Zip, batches, find_files, image_files
+from training.pack import LONG_SIDE, PACKED_PHOTOS, pack
 from training.split import VALIDATION_SIZE, make_split, source_of, validation_styles
 from vst_core.video import VideoWriter
 
@@ -120,3 +121,45 @@ def test_the_committed_validation_styles():
     if not SHARED_STYLES.is_dir():
         pytest.skip("the training styles are not beside this checkout")
     assert make_split(sorted(p.name for p in SHARED_STYLES.iterdir() if p.is_file())) == held_out
+
+
+@pytest.fixture(scope="module")
+def training_tree(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """Photos of two sources (one larger than a packed image may be), a clip, and paintings."""
+    from conftest import write_video
+
+    root = tmp_path_factory.mktemp("train")
+    rng = np.random.default_rng(0)
+    names = {"content": [f"a__{i}" for i in range(6)] + ["b__0", "b__1"], "styles": ["p__0", "p__1"]}
+    for folder, files in names.items():
+        (root / folder).mkdir()
+        for name in files:
+            Image.fromarray(rng.integers(0, 256, (600, 700, 3), dtype=np.uint8)).save(root / folder / f"{name}.jpg")
+    return root / "content", write_video(root / "clip.mp4", frames=12, audio=None), root / "styles"
+
+
+def test_pack_draws_a_seeded_subset_and_traces_every_file(training_tree, tmp_path):
+    content, clip, styles = training_tree
+    out = tmp_path / "packed"
+    size = pack([str(content), str(clip)], [str(styles)], [], out, photos=4, frames_per_video=3, seed=5)
+    photos = sorted(p.name for p in (out / "content").glob("[ab]__*.webp"))
+    assert len(photos) == 4 and {n[0] for n in photos} == {"a", "b"}  # spread across both sources
+    assert sorted((out / "content").glob("clip_*.webp")) and len(list((out / "content").glob("clip_*"))) == 3
+    assert max(Image.open(out / "styles" / "p__0.jpg").size) == LONG_SIDE
+    sources = dict(line.split(",", 1) for line in (out / "SOURCES.csv").read_text().split()[1:])
+    packed = {p.relative_to(out).as_posix() for p in out.rglob("*.*") if p.name != "SOURCES.csv"}
+    assert set(sources) == packed and sources["content/clip_00002.webp"] == f"{clip}#frame2"
+    assert size == sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    again = tmp_path / "again"
+    pack([str(content)], [str(styles)], [], again, photos=4, frames_per_video=3, seed=5)
+    assert sorted(p.name for p in (again / "content").iterdir()) == photos  # the same seed, the same photos
+
+
+def test_pack_refuses_over_budget_and_leaves_nothing(training_tree, tmp_path):
+    content, _, styles = training_tree
+    with pytest.raises(DataError, match=r"over the 0\.01 MiB budget"):
+        pack([str(content)], [str(styles)], [], tmp_path / "packed", 8, 3, 0, budget_mib=0.01)
+    assert list(tmp_path.iterdir()) == []  # no folder under the final name, no staging left behind
+    with pytest.raises(DataError, match="listed photos are not under"):  # the committed list names the real set
+        pack([str(content)], [str(styles)], [], tmp_path / "packed", None, 3, 0)
+    assert len(PACKED_PHOTOS.read_text().split()) == 520
