@@ -81,10 +81,18 @@ class Clip:
         return [None if pair is None else revealed(*pair) for pair in self.flows]
 
 
-def sintel_clips(root: Path, render_pass: str, size: int, max_frames: int | None) -> Iterator[Clip]:
-    """MPI-Sintel scenes: `<scene>/<pass>/frame_N.png`, ground truth `flow/frame_N.flo` (N -> N+1) where it exists."""
+def sintel_clips(
+    root: Path, render_pass: str, size: int, max_frames: int | None, from_flow: bool = False
+) -> Iterator[Clip]:
+    """MPI-Sintel scenes: `<scene>/<pass>/frame_N.png`, ground truth `flow/frame_N.flo` (N -> N+1) where it exists.
+
+    `from_flow` starts each scene at its first frame with ground truth, so that a 2-frame clip is a scored pair.
+    """
     for scene in sorted(p for p in root.iterdir() if (p / render_pass).is_dir()):
-        paths = sorted((scene / render_pass).glob("frame_*.png"))[:max_frames]
+        paths = sorted((scene / render_pass).glob("frame_*.png"))
+        truth = {p.stem for p in (scene / "flow").glob("frame_*.flo")}
+        start = next((i for i, p in enumerate(paths) if p.stem in truth), 0) if from_flow else 0
+        paths = paths[start:][:max_frames]
         frames = [to_uint8(load_image(p, size)) for p in paths]
         height, width = frames[0].shape[:2]
         flows: list[tuple[np.ndarray, np.ndarray] | None] = []
@@ -338,6 +346,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--max-frames", type=int, default=12, help="frames per clip (from the start)")
     parser.add_argument("--sintel-pass", choices=("final", "clean"), default="final")
     parser.add_argument(
+        "--sintel-from-flow",
+        action="store_true",
+        help="start each scene at its first frame with ground-truth flow (with --max-frames 2: no history)",
+    )
+    parser.add_argument(
         "--stabilize", type=float, nargs="+", default=[0.0], metavar="S", help="strengths in [0, 1] (0 always runs)"
     )
     parser.add_argument("--precision", default="auto", help="of the stylizers: auto, fp32, bf16, fp16")
@@ -357,7 +370,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     clips: list[Clip] = []
     if "sintel" in args.datasets:
-        clips += sintel_clips(args.data / "flow" / "sintel", args.sintel_pass, args.size, args.max_frames)
+        clips += sintel_clips(
+            args.data / "flow" / "sintel", args.sintel_pass, args.size, args.max_frames, args.sintel_from_flow
+        )
     if "video" in args.datasets:
         clips += video_clips(sorted((args.data / "video").glob("*.mp4")), args.size, args.max_frames)
     styles = {name: load_image(resolve_style(name, args.data), args.style_size) for name in args.styles}

@@ -77,6 +77,16 @@ def test_sintel_clip_loader_reads_ground_truth(temporal, data):
     assert clip.revealed[1] is None
 
 
+def test_a_two_frame_sintel_clip_can_start_at_its_ground_truth(temporal, data):
+    flows = data / "flow" / "sintel" / "pan" / "flow"
+    (flows / "frame_0001.flo").rename(flows / "frame_0002.flo")  # ground truth for 2 -> 3 only
+    (first,) = temporal.sintel_clips(data / "flow" / "sintel", "final", 24, 2)
+    assert first.flows == [None]  # frames 1 and 2: nothing to score
+    (scored,) = temporal.sintel_clips(data / "flow" / "sintel", "final", 24, 2, from_flow=True)
+    assert len(scored.frames) == 2 and scored.flows[0] is not None
+    np.testing.assert_array_equal(scored.frames[0], first.frames[1])
+
+
 def test_revealed_leaves_no_holes_where_the_motion_stretches(temporal):
     y, x = np.mgrid[0:20, 0:30].astype(np.float32)
     flow = np.stack([0.15 * x, 0.1 * y], axis=-1)  # a zoom: neighbours land further apart than a pixel
