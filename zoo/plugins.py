@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from importlib.metadata import EntryPoint, entry_points
 
-from .registry import Variant
+from .variant import Variant
 
 GROUP = "vst.zoo"
 
