@@ -97,11 +97,10 @@ def sintel_clips(
         height, width = frames[0].shape[:2]
         flows: list[tuple[np.ndarray, np.ndarray] | None] = []
         for path, nxt in itertools.pairwise(paths):
-            flo = scene / "flow" / f"{path.stem}.flo"
-            if not flo.is_file() or int(nxt.stem[6:]) != int(path.stem[6:]) + 1:
+            if path.stem not in truth or int(nxt.stem[6:]) != int(path.stem[6:]) + 1:
                 flows.append(None)
                 continue
-            flow = read_flo(flo)
+            flow = read_flo(scene / "flow" / f"{path.stem}.flo")
             valid = np.ones(flow.shape[:2], bool)
             for mask_dir in ("occlusions", "invalid"):
                 mask_file = scene / mask_dir / f"{path.stem}.png"
