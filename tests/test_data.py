@@ -11,8 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from training.data import Augment, CropStream, DataError, Zip, batches, find_files, image_files
-from training.pack import LONG_SIDE, PACKED_PHOTOS, pack
+from training.data import FRAME_LONG_SIDE, Augment, CropStream, DataError, Zip, batches, find_files, image_files
+from training.pack import PACKED_PHOTOS, pack
 from training.split import VALIDATION_SIZE, make_split, source_of, validation_styles
 from vst_core.video import VideoWriter
 
@@ -145,7 +145,7 @@ def test_pack_draws_a_seeded_subset_and_traces_every_file(training_tree, tmp_pat
     photos = sorted(p.name for p in (out / "content").glob("[ab]__*.webp"))
     assert len(photos) == 4 and {n[0] for n in photos} == {"a", "b"}  # spread across both sources
     assert sorted((out / "content").glob("clip_*.webp")) and len(list((out / "content").glob("clip_*"))) == 3
-    assert max(Image.open(out / "styles" / "p__0.jpg").size) == LONG_SIDE
+    assert max(Image.open(out / "styles" / "p__0.jpg").size) == FRAME_LONG_SIDE
     sources = dict(line.split(",", 1) for line in (out / "SOURCES.csv").read_text().split()[1:])
     packed = {p.relative_to(out).as_posix() for p in out.rglob("*.*") if p.name != "SOURCES.csv"}
     assert set(sources) == packed and sources["content/clip_00002.webp"] == f"{clip}#frame2"

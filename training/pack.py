@@ -23,11 +23,10 @@ from PIL import Image
 
 from vst_core.video import VIDEO_SUFFIXES
 
-from .data import DataError, extract_frames, find_files
+from .data import FRAME_LONG_SIDE, DataError, extract_frames, find_files
 from .split import make_split
 
 PACKED_PHOTOS = Path(__file__).with_name("splits") / "packed-photos.txt"
-LONG_SIDE = 512  # px: the training images' size (crops of 256 px are taken at 1-1.5x the crop size)
 BUDGET_MIB = 64.0  # the device tool's limit on what travels with the working tree
 PHOTO_QUALITY, STYLE_QUALITY = 80, 75  # WebP for photos and frames, JPEG for paintings (WebP loses their grain)
 
@@ -35,7 +34,7 @@ PHOTO_QUALITY, STYLE_QUALITY = 80, 75  # WebP for photos and frames, JPEG for pa
 def _save(source: Path, dest: Path, quality: int) -> None:
     with Image.open(source) as image:
         image = image.convert("RGB")
-        image.thumbnail((LONG_SIDE, LONG_SIDE), Image.Resampling.LANCZOS)
+        image.thumbnail((FRAME_LONG_SIDE, FRAME_LONG_SIDE), Image.Resampling.LANCZOS)
         image.save(dest, quality=quality)
 
 
