@@ -30,13 +30,30 @@ class FlowError(VstError):
     """A flow file that cannot be read, or flow that does not fit its frames."""
 
 
+FLO_MAGIC = b"PIEH"  # 202021.25 as a little-endian float32: the Middlebury header
+
+
 def read_flo(path: str | os.PathLike) -> np.ndarray:
-    """Read a Middlebury `.flo` file as float32 [H, W, 2] (OpenCV's reader)."""
-    require_file(Path(path), FlowError, "flow file")
-    flow = cv2.readOpticalFlow(str(path))
-    if flow is None:
-        raise FlowError(f"{path} is not a readable .flo file (not the 202021.25 magic number, or truncated)")
-    return flow
+    """Read a Middlebury `.flo` file as float32 [H, W, 2].
+
+    Validity is decided here, not left to a reader's return convention (OpenCV 5.0 returns None for a
+    0x0 header, 5.1 an empty array): the magic number, a positive size, and a body of exactly that size.
+    """
+    path = Path(path)
+    require_file(path, FlowError, "flow file")
+    with open(path, "rb") as f:
+        header = f.read(12)
+        if len(header) < 12 or header[:4] != FLO_MAGIC:
+            raise FlowError(f"{path} is not a readable .flo file: no 202021.25 magic number in its header")
+        width, height = (int(v) for v in np.frombuffer(header[4:], "<i4"))
+        needed, present = width * height * 8, path.stat().st_size - 12
+        if width <= 0 or height <= 0 or needed != present:
+            raise FlowError(
+                f"{path} is not a readable .flo file: its header says {width}x{height} ({max(needed, 0)} bytes "
+                f"of flow), and {present} bytes follow it"
+            )
+        body = f.read(needed)
+    return np.frombuffer(body, "<f4").reshape(height, width, 2).copy()
 
 
 def write_flo(path: str | os.PathLike, flow: np.ndarray) -> None:
