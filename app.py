@@ -50,7 +50,6 @@ from vst_core.encoder import cache_dir
 from vst_core.images import load_image, resize_frame, to_uint8
 from vst_core.metrics import TemporalMetrics
 from vst_core.pipeline import Clip, Frame, Lane, Pipeline, record
-from vst_core.video import VIDEO_SUFFIXES
 from zoo import ZooError, hub
 from zoo.hub import SCHEME, HubRef
 
@@ -156,10 +155,7 @@ def check_clip(path: str, size: int) -> Clip:
 
     The size rules are the engine's (`Clip.open`, never enlarging here); only the length is the demo's own.
     """
-    if Path(path).suffix.lower() not in VIDEO_SUFFIXES:  # FFmpeg would read a still image as a 1-frame video
-        kinds = ", ".join(sorted(VIDEO_SUFFIXES))
-        raise VstError(f"{Path(path).name} is not a video: the clip must be one of {kinds}")
-    clip = Clip.open(path, size, upscale=False)  # VideoError: not a video, corrupt, no video stream, huge frames
+    clip = Clip.open(path, size, upscale=False)  # VideoError: an image, not a video, corrupt, no stream, huge frames
     duration = clip.info.duration
     if duration is not None and duration > MAX_SECONDS:
         raise VstError(
@@ -486,7 +482,7 @@ def zoo_rows() -> list[list[str]]:
     for v in zoo.list_variants():
         config = v.config()
         state = "ready" if v.available_offline() else "downloads on first use" if v.hub_ref else "weights missing"
-        rows.append([v.name, v.description, config.get("recipe", ""), v.source, state])
+        rows.append([v.name, v.use_for, v.description, config.get("recipe", ""), v.source, state])
     return rows
 
 
@@ -666,6 +662,7 @@ def build_demo() -> gr.Blocks:
                     inputs=[cam, cam_style, cam_variant, cam_alpha, cam_keep, cam_size, cam_rate],
                     outputs=[cam_out, cam_fps, cam_rate],
                     stream_every=0.1,
+                    show_progress="hidden",  # else the live output is drawn faded (pending) for the whole stream
                     time_limit=300,
                     concurrency_limit=1,
                     concurrency_id="camera",
@@ -676,8 +673,8 @@ def build_demo() -> gr.Blocks:
                 names = [v.name for v in zoo.list_variants()]
                 gr.Dataframe(
                     zoo_rows(),
-                    headers=["variant", "description", "recipe", "source", "weights"],
-                    column_widths=["14%", "46%", "12%", "14%", "14%"],
+                    headers=["variant", "use it for", "description", "recipe", "source", "weights"],
+                    column_widths=["12%", "24%", "32%", "10%", "11%", "11%"],
                     interactive=False,
                     wrap=True,
                 )

@@ -111,7 +111,14 @@ def test_camera_filter_streams_stylized_frames(page, tmp_path: Path, app_tmp: Pa
     page.locator("#cam-out img").wait_for(timeout=180_000)
     page.locator("#cam-fps").get_by_text("fps").wait_for(timeout=60_000)
     assert fps_of(page.locator("#cam-fps").inner_text()) > 0
-    page.wait_for_timeout(2000)  # more frames: the stream writes none of them to the server's disk
+    # While it streams, the output is drawn at full strength: no "pending" fade (once 0.2 for the whole stream).
+    opacity = """() => { let o = 1; for (let e = document.querySelector('#cam-out img'); e; e = e.parentElement)
+                          o *= parseFloat(getComputedStyle(e).opacity); return o; }"""
+    seen = []
+    for _ in range(10):  # more frames: the stream writes none of them to the server's disk
+        seen.append(page.evaluate(opacity))
+        page.wait_for_timeout(200)
+    assert min(seen) == 1.0, seen
     assert not [p for p in set(cache.rglob("*")) - before if p.is_file()]
     page.screenshot(path=str(tmp_path / "camera.png"))
 

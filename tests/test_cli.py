@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 import vst_cli as cli
-from vst_core import images
+from vst_core import VstError, images
 from vst_core.images import load_image
 from vst_core.video import probe
 
@@ -254,7 +254,7 @@ def test_bad_options_give_one_line(extra, message, tiny_video, style_image, tmp_
         ("{video}", "{style}", "{tmp}/out.mp4", "1", "style image is too small"),
         ("{video}", "{style}", "{tmp}/a-file/out.mp4", "0", "a-file is a file, not a folder"),
         ("{style}", "{style}", "{tmp}/a-file/out.png", "0", "a-file is a file, not a folder"),
-        ("{svg}", "{style}", "{tmp}/out.mp4", "0", "has no video frames"),
+        ("{svg}", "{style}", "{tmp}/out.mp4", "0", "is neither an image nor a video"),
     ],
 )
 def test_bad_files_give_one_line(content, style, out, style_size, message, tiny_video, style_image, tmp_path, capsys):
@@ -266,6 +266,43 @@ def test_bad_files_give_one_line(content, style, out, style_size, message, tiny_
     assert cli.main([*argv, "--style-size", style_size]) == 2
     assert message in one_error_line(capsys)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "tiny.png", "x.svg"]
+
+
+def _wrong_kind(tmp: Path, tiny_video: Path, style_image: Path) -> dict[str, tuple[Path, Path, str]]:
+    """(content, style, expected words) for files of the wrong kind."""
+    (tmp / "README.md").write_text("# not a picture\n")
+    (tmp / "song.mp3").write_bytes(bytes(range(256)) * 64)
+    (tmp / "styles").mkdir()
+    neither = "is neither an image nor a video that vst reads"
+    return {
+        "text as content": (tmp / "README.md", style_image, neither),
+        "audio as content": (tmp / "song.mp3", style_image, neither),
+        "video as style": (tiny_video, tiny_video, "is a video, and an image is needed here"),
+        "folder as style": (tiny_video, tmp / "styles", "not a file"),
+    }
+
+
+@pytest.mark.parametrize("case", ["text as content", "audio as content", "video as style", "folder as style"])
+def test_a_file_of_the_wrong_kind_gets_the_same_line_from_the_cli_and_the_api(
+    case, tiny_video, style_image, random_checkpoint, tmp_path, capsys
+):
+    """`vst stylize README.md ...` says what README.md is, not that the output must be an .mp4 (the old message);
+    the Python API raises the same sentence."""
+    import zoo
+
+    content, style, words = _wrong_kind(tmp_path, tiny_video, style_image)[case]
+    out = tmp_path / ("out.mp4" if content.suffix == ".mp4" else "out.png")
+    assert stylize(content, "--style", style, "-o", out, checkpoint=random_checkpoint) == 2
+    line = one_error_line(capsys)
+    assert words in line and not out.exists()
+    pipeline = zoo.load(str(random_checkpoint))
+    with pytest.raises(VstError) as raised:
+        handle = pipeline.encode_style(style)
+        if content.suffix == ".mp4":
+            pipeline.stylize_video(content, out, style=handle)
+        else:
+            pipeline.stylize_image(content, style=handle)
+    assert line == f"vst: error: {raised.value}"
 
 
 @pytest.mark.parametrize(

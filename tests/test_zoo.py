@@ -55,7 +55,7 @@ def test_zoo_list_shows_the_builtins(capsys):
     builtins = ("baseline", "noise-resilient", "lite", "lite-noise-resilient")
     assert set(builtins) <= rows.keys()
     for name in builtins:
-        assert rows[name]["description"]
+        assert rows[name]["description"] and rows[name]["use_for"]
         assert rows[name]["weights"] == str(registry.WEIGHTS_DIR / name)
         assert rows[name]["source"] == "embedded"
         assert isinstance(rows[name]["available_offline"], bool)
@@ -63,6 +63,7 @@ def test_zoo_list_shows_the_builtins(capsys):
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[:3] == ["NAME", "SOURCE", "OFFLINE"]
     assert any(line.startswith("baseline ") for line in table)
+    assert any(line.startswith("lite-noise-resilient ") and "camera filter" in line for line in table)
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from vst_core.video import VIDEO_SUFFIXES
+from vst_core.media import VIDEO_SUFFIXES
 
 from .data import FRAME_LONG_SIDE, DataError, extract_frames, find_files
 from .split import make_split

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vst_core import VstError
-from vst_core.images import IMAGE_SUFFIXES, SAVE_FORMATS
-from vst_core.video import VIDEO_SUFFIXES
+from vst_core.media import IMAGE_SUFFIXES, SAVE_FORMATS, VIDEO_SUFFIXES, kind_of
 
 MEDIA_SUFFIXES = IMAGE_SUFFIXES | VIDEO_SUFFIXES
 
@@ -38,6 +37,7 @@ def _output_name(src: Path) -> str:
 
 
 def _check(job: Job) -> Job:
+    kind_of(job.src)  # text, audio, ...: said as such, not as a wrong output name
     if job.is_image and job.dst.suffix.lower() not in SAVE_FORMATS:
         raise VstError(f"an image's output must end in one of {', '.join(sorted(SAVE_FORMATS))}: {job.dst}")
     if not job.is_image and job.dst.suffix.lower() != ".mp4":

@@ -20,6 +20,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import VstError, make_parent, require_file
+from .media import SAVE_FORMATS, require_kind
 
 logger = logging.getLogger(__name__)
 
@@ -28,16 +29,6 @@ MAX_PIXELS = 3840 * 2160
 # Decoding alone would take gigabytes beyond this; such files are refused, not downscaled.
 MAX_INPUT_PIXELS = 8192 * 8192
 
-SAVE_FORMATS = {
-    ".png": "PNG",
-    ".jpg": "JPEG",
-    ".jpeg": "JPEG",
-    ".webp": "WEBP",
-    ".bmp": "BMP",
-    ".tif": "TIFF",
-    ".tiff": "TIFF",
-}
-IMAGE_SUFFIXES = frozenset(SAVE_FORMATS)
 _HIGH_BIT_DEPTH = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
 
 
@@ -87,6 +78,7 @@ def fit_size(
 
 def _open(path: Path) -> Image.Image:
     require_file(path, ImageError, "image")
+    require_kind(path, "image", ImageError)
     try:
         with warnings.catch_warnings():
             # The pixel limit is ours (MAX_INPUT_PIXELS), checked below with a clearer message.

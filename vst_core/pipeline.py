@@ -239,7 +239,13 @@ class Pipeline:
         size: int | None = None,
         upscale: bool = True,
     ) -> np.ndarray:
-        """Stylize one image (a path or uint8 [H, W, 3]); returns uint8 [H, W, 3]."""
+        """Stylize one image (a path or uint8 [H, W, 3]); returns uint8 [H, W, 3].
+
+        style: a path, a float [1, 3, H, W] tensor, a list of them to blend, or a handle from `encode_style`.
+        alpha: style strength, 0 (the photo) to 1 (full style); keep_color: keep the photo's colours.
+        size: the short side to process at (None: as it is; images over 4K are scaled to fit); upscale=False
+        never enlarges.
+        """
         if isinstance(image, np.ndarray):
             frame = resize_frame(image, size, upscale)
         else:
@@ -263,6 +269,9 @@ class Pipeline:
     ) -> Path:
         """Stylize `src` into the mp4 `dst` (audio kept), calling `progress` after each frame is written.
 
+        style, alpha, keep_color, size: as in `stylize_image`. stabilize: 0 (off) to 1, how strongly each frame
+        is steadied along the clip's optical flow (less flicker, about 20 % slower). max_frames: stop after this
+        many frames (None: the whole clip). progress: called with a `Progress` (done, total, fps) per frame.
         `dst` appears only when complete: an error or an interrupt leaves nothing under its name.
         """
         clip = Clip.open(src, size, max_frames)

@@ -26,10 +26,10 @@ from av.video.reformatter import Colorspace, Interpolation
 
 from .errors import VstError, make_parent, require_file
 from .images import MAX_INPUT_PIXELS, fit_size
+from .media import require_kind
 
 logger = logging.getLogger(__name__)
 
-VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".gif"})
 # Audio codecs that mp4 carries and browsers play; anything else is re-encoded to AAC.
 _COPY_AUDIO = frozenset({"aac", "mp3", "opus", "flac"})
 _X264_OPTIONS = {"crf": "18", "preset": "medium"}
@@ -52,6 +52,7 @@ class VideoInfo:
 def _open_input(path: str | os.PathLike) -> Any:
     path = Path(path)
     require_file(path, VideoError, "video")
+    require_kind(path, "video", VideoError)
     try:
         container = av.open(str(path))
     except av.FFmpegError as e:

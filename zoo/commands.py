@@ -23,6 +23,7 @@ def _summary(variant: Variant) -> dict[str, Any]:
     return {
         "name": variant.name,
         "description": variant.description,
+        "use_for": variant.use_for,
         "source": variant.source,
         "weights": variant.weights,
         "available_offline": variant.available_offline(),
@@ -37,20 +38,27 @@ def run_list(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(rows, indent=2))
         return
-    header = {"name": "NAME", "source": "SOURCE", "available_offline": "OFFLINE", "description": "DESCRIPTION"}
-    table = [header] + [{**r, "available_offline": "yes" if r["available_offline"] else "no"} for r in rows]
+    header = {"name": "NAME", "source": "SOURCE", "available_offline": "OFFLINE", "use_for": "USE IT FOR"}
+    table = [header] + [
+        {
+            **r,
+            "available_offline": "yes" if r["available_offline"] else "no",
+            "use_for": r["use_for"] or r["description"],
+        }
+        for r in rows
+    ]
     widths = {k: max(len(str(r[k])) for r in table) for k in ("name", "source", "available_offline")}
     for r in table:
         cells = [str(r[k]).ljust(widths[k]) for k in widths]
-        print("  ".join([*cells, r["description"]]))
+        print("  ".join([*cells, r["use_for"]]))
 
 
 def run_info(args: argparse.Namespace) -> None:
     _warn_plugin_problems()
     variant = resolve(args.name)
     summary = _summary(variant)
-    for key in ("name", "description", "source", "weights", "recipe"):
-        if summary[key] is not None:
+    for key in ("name", "use_for", "description", "source", "weights", "recipe"):
+        if summary[key]:
             print(f"{key}: {summary[key]}")
     print(f"available offline: {'yes' if summary['available_offline'] else 'no'}")
     for key, value in summary["metrics"].items():

@@ -119,30 +119,39 @@ def load(ref: str, **options: Any) -> Pipeline:
     return Pipeline(create_stylizer(ref, **options), ref)
 
 
-def _builtin(name: str, description: str) -> Variant:
+def _builtin(name: str, description: str, use_for: str) -> Variant:
     """A built-in AdaIN variant: its embedded folder, unless VST_ZOO_<NAME> points it elsewhere (e.g. full-scale
     weights at hf://ORG/NAME@REV)."""
     override = os.environ.get(f"VST_ZOO_{name.upper().replace('-', '_')}")
-    return Variant(name, description, weights=override or str(WEIGHTS_DIR / name))
+    return Variant(name, description, weights=override or str(WEIGHTS_DIR / name), use_for=use_for)
 
 
-register(_builtin("baseline", "AdaIN decoder, Huang & Belongie objective (per-frame, no temporal term)"))
+register(
+    _builtin(
+        "baseline",
+        "AdaIN decoder, Huang & Belongie objective (per-frame, no temporal term)",
+        "photos, and the reference look the others are measured against",
+    )
+)
 register(
     _builtin(
         "noise-resilient",
         "AdaIN decoder trained with the noise-resilience loss, which suppresses flicker between frames",
+        "videos: the best look with little flicker (add --stabilize for even less); the default",
     )
 )
 register(
     _builtin(
         "lite",
-        "Distilled AdaIN: a student encoder and decoder with 1/20 of the FLOPs, for real time on a CPU",
+        "A student encoder and decoder with 1/20 of the FLOPs, distilled from the full network, for real time on a CPU",
+        "real time: long clips and large batches on a laptop CPU",
     )
 )
 register(
     _builtin(
         "lite-noise-resilient",
-        "The lite network fine-tuned with the noise-resilience loss: the live camera filter's default",
+        "The lite student, also taught to stylize a frame and the frame plus noise alike: less flicker",
+        "the live camera filter (its default): real time with less flicker",
     )
 )
 
@@ -159,5 +168,6 @@ register(
         "optical-flow",
         "Ruder et al. 2016 optimization with a flow-based temporal loss: the slow reference point (minutes per frame)",
         factory=optical_flow_factory,
+        use_for="research: the slow, optimization-based reference (minutes per frame)",
     )
 )

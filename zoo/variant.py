@@ -34,7 +34,8 @@ class Variant:
     """A stylization method and where its weights come from.
 
     `weights` is a local folder, `hf://ORG/NAME@REV`, or None for methods without
-    weights; `provider` is the distribution of the plugin that registered it.
+    weights; `provider` is the distribution of the plugin that registered it; `use_for`
+    tells a user in one line when to pick it (the zoo tab, `vst zoo list` and the model card show it).
     """
 
     name: str
@@ -42,6 +43,7 @@ class Variant:
     factory: Factory = adain_factory
     weights: str | None = None
     provider: str | None = None
+    use_for: str = ""  # one line for users choosing a variant: what it is best at
 
     @property
     def hub_ref(self) -> hub.HubRef | None:
