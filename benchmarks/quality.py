@@ -6,7 +6,9 @@
 Styles come in two sets from ../shared/data/train/styles: `unseen` is the committed
 validation split (training/splits/validation-styles.txt), held out of every training
 run; `trained` is an even spread of the rest, the paintings `vst train` reads by
-default. Contents are the photos of ../shared/data/content, which no run trains on.
+default. Contents are the photos of ../shared/data/content and the held-out portraits of training/portraits/eval,
+which no run trains on; portraits (faces) and scenes are also scored apart, since a small network fails on faces
+first.
 Styles are encoded at 512 px short side (the CLI's default), contents at each size.
 
 Per variant, style set and content size, averaged over the pairs:
@@ -44,6 +46,16 @@ from vst_core.noise import add_noise
 from vst_core.pipeline import Pipeline
 
 NOISE = (("gaussian", 0.03), ("impulse", 0.003))
+PORTRAITS = Path(__file__).resolve().parents[1] / "training" / "portraits" / "eval"
+PORTRAIT_PHOTOS = {"astronaut.png", "grace_hopper.jpg"}  # the faces among ../shared/data/content
+GROUPS = ("portraits", "scenes")
+
+
+def group(photo: Path) -> str:
+    """Whether a photo is a portrait (a face to keep recognizable) or a scene."""
+    return "portraits" if photo.name in PORTRAIT_PHOTOS or photo.parent == PORTRAITS else "scenes"
+
+
 SHEET_STYLES, THUMB = 8, 128
 
 
@@ -95,8 +107,10 @@ def measure(
                             noisy = to_uint8(add_noise(to_tensor(x), kind, amount, gen))
                             noisy_out = pipeline.stylize_image(noisy, style=style)
                             scores[f"noise_{kind}"] = float(np.abs(noisy_out.astype(np.float64) - out).mean() / 255)
+                    by_group = results.setdefault(f"{set_name}/{group(contents[i])}", {}).setdefault(str(size), {})
                     for key, value in scores.items():
                         rows.setdefault(key, []).append(value)
+                        by_group.setdefault(key, []).append(value)
                     if column and size == max(sizes):
                         sheet.paste(_thumb(out), (THUMB * column, THUMB * (i + 1)))
                         sheet.paste(_thumb(x), (0, THUMB * (i + 1)))
@@ -117,16 +131,21 @@ def table(results: dict[str, dict], sizes: list[int]) -> list[str]:
     """One Markdown row per variant and content size."""
     lines = [
         "| variant | content px | style ratio, unseen (bar ≤ 0.35) | trained | gap | content distance, unseen "
+        "| style ratio, unseen: portraits / scenes | content distance, unseen: portraits / scenes "
         "| a*b* mean distance, unseen | a*b* spread / style's, unseen | noise, Gaussian | noise, impulse |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in results.items():
         for size in map(str, sizes):
             u, t = r["unseen"][size], r["trained"][size]
+            by = [r.get(f"unseen/{g}", {}).get(size, {}) for g in GROUPS]
+            split = [
+                " / ".join(f"{g[k]:.3f}" if k in g else "–" for g in by) for k in ("style_ratio", "content_distance")
+            ]
             noise = [f"{u[k]:.4f}" if k in u else "" for k in ("noise_gaussian", "noise_impulse")]
             lines.append(
                 f"| {name} | {size} | {u['style_ratio']:.3f} | {t['style_ratio']:.3f} | "
-                f"{u['style_ratio'] - t['style_ratio']:+.3f} | {u['content_distance']:.3f} | "
+                f"{u['style_ratio'] - t['style_ratio']:+.3f} | {u['content_distance']:.3f} | {' | '.join(split)} | "
                 f"{u['colour_mean_distance']:.1f} | {u['colour_spread_ratio']:.2f} | {' | '.join(noise)} |"
             )
     return lines
@@ -144,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/quality"))
     args = parser.parse_args(argv)
     options = factory_options(args.option, args.variants)
-    contents = sorted((args.data / "content").iterdir())
+    contents = sorted((args.data / "content").iterdir()) + sorted(PORTRAITS.glob("*.jpg"))
     styles = style_sets(args.data / "train" / "styles", args.trained, args.unseen)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {}

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 from pathlib import Path
 
 import torch
 
+import zoo
 from zoo.checkpoint import AdaINCheckpoint
+
+SAMPLE_FILE = "sample.jpg"
 
 
 def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:
@@ -27,12 +31,23 @@ def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:
     return flat
 
 
-def export(run: Path, dest: Path, name: str, metrics: dict | None = None) -> Path:
-    """`save_pretrained` of a run in fp16, named, with its metrics and a fresh model card."""
+def export(
+    run: Path, dest: Path, name: str, metrics: dict | None = None, speed: str | None = None, sample: Path | None = None
+) -> Path:
+    """`save_pretrained` of a run in fp16, named, with its metrics, what it is for (the zoo's line for `name`),
+    its speed, a sample image, and a fresh model card."""
     model = AdaINCheckpoint.from_pretrained(run)
     model.config.update(name=name, metrics=flatten(metrics) if metrics else model.config.get("metrics"))
+    if name in {v.name for v in zoo.list_variants()}:
+        model.config["use_for"] = zoo.get_variant(name).use_for
+    if speed:
+        model.config["speed"] = speed
+    if sample:
+        model.config["sample"] = SAMPLE_FILE
     model.dtype_on_disk, model.card = torch.float16, None
     model.save_pretrained(dest)
+    if sample:
+        shutil.copyfile(sample, Path(dest) / SAMPLE_FILE)
     return dest
 
 
@@ -43,9 +58,11 @@ def main() -> None:
     parser.add_argument("--name", required=True)
     parser.add_argument("--metrics", type=Path, help="quality.json: {variant: {style set: {size: {metric: value}}}}")
     parser.add_argument("--variant", help="the variant's key in the metrics file (default: --name)")
+    parser.add_argument("--speed", help="the card's speed line, e.g. '31 fps at 256x256, 18 fps at 640x360'")
+    parser.add_argument("--sample", type=Path, help="a JPEG the card shows first (a contact sheet)")
     args = parser.parse_args()
     metrics = json.loads(args.metrics.read_text()).get(args.variant or args.name) if args.metrics else None
-    print(export(args.run, args.dest, args.name, metrics))
+    print(export(args.run, args.dest, args.name, metrics, args.speed, args.sample))
 
 
 if __name__ == "__main__":

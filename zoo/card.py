@@ -59,6 +59,14 @@ def _networks(config: dict[str, Any]) -> str:
     encoder = f"`{config['encoder']['name']}`, sha256 `{config['encoder']['sha256'][:16]}…`"
     if not _is_lite(config):
         return f"The encoder is a frozen VGG-19 cut at relu4_1\n({encoder})"
+    if "distilled_from" in config:
+        teacher = config["distilled_from"]
+        return (
+            f"The encoder is a student of VGG-19's layout up to relu4_1 (`{config['architecture']}`, {encoder}), "
+            f"trained together with the decoder to reproduce the outputs of the full `{teacher['teacher_recipe']}` "
+            f"network (`{teacher['teacher']}`, {teacher['teacher_steps']} steps) with an L1 loss on pixels and on "
+            "image differences (`training.distill`): no VGG-19 runs while it learns, so it trains on a CPU"
+        )
     teacher = config["teacher"]
     t = config.get("training", {})
     return (
@@ -71,6 +79,14 @@ def _networks(config: dict[str, Any]) -> str:
 
 
 def _description(config: dict[str, Any]) -> str:
+    if "distilled_from" in config:
+        text = "A lite student distilled from the full network, for real time on a CPU."
+        if config.get("noise"):
+            text += (
+                " It is also taught to stylize a frame and the same frame plus small noise alike (the"
+                " noise-resilience loss of Bao & Swarnakar), which suppresses flicker between video frames."
+            )
+        return text
     text = _DESCRIPTIONS[config["recipe"]]
     shift = (config.get("noise") or {}).get("shift")
     if shift:
@@ -132,17 +148,54 @@ def _recipe_flags(config: dict[str, Any]) -> str:
     return "".join(f" {flag}" for flag in flags)
 
 
-def write_model_card(directory: str | Path, config: dict[str, Any]) -> Path:
-    """Write README.md for a checkpoint folder from its config."""
+def _phases(config: dict[str, Any]) -> str:
+    """Earlier steps of a distillation run that used another objective (`training.distill.objective`)."""
+    return "".join(
+        f"; until step {p['until']}: features {', '.join(p['perceptual_taps'])}, means/stds x{p['stats_weight']:g}, "
+        f"noise weight {p['noise_weight']:g}"
+        for p in config.get("phases") or []
+    )
+
+
+def _distilled_budget(config: dict[str, Any]) -> str:
+    """The budget and data of a student trained on a teacher's outputs (`training.distill`)."""
+    t, data, teacher = config["training"], config["data"], config["distilled_from"]
+    noise = config.get("noise")
+    resilience = (
+        f"; noise resilience: the same loss for the crop plus {noise['kind']} noise ({noise['amount']:g}), "
+        f"against the clean crop's teacher output, weight {noise['weight']:g}"
+        if noise
+        else ""
+    )
+    flag = f" --noise-weight {noise['weight']:g}" if noise else ""
+    return f"""## Training budget and data
+
+- objective: L1 to the teacher's output on pixels, plus {t["grad_weight"]:g} x L1 on image differences, plus \
+{t["perceptual_weight"]:g} x VGG-19 features ({", ".join(t.get("perceptual_taps", []))}) of output and teacher output \
+on a {t["perceptual_crop"]} px sub-crop, L1 plus {t.get("stats_weight", 1):g} x their channel means and stds\
+{resilience}{_phases(config)}
+- steps: {config["steps"]} at batch {t["batch_size"]} (learning rate {t["lr"]:g}, cosine to {t["lr_floor"]:g}x), \
+{t.get("world_size", 1)} process(es) on `{t.get("device")}`, {t.get("wall_seconds", 0) / 3600:.2f} h wall time
+- initialised from: {_init_line(config.get("init"), config.get("history") or [])}
+- data: {data["samples"]} (content crop, style crop, teacher output) triples of {teacher["size"]} px from \
+{", ".join(f"`{p}`" for p in data["teacher_data"])}, written by `training.teacher_data` from the training photos, \
+clips and paintings (the held-out paintings excluded){_history(config)}
+
+## Retrain
+
+```
+python -m training.teacher_data --teacher {teacher["teacher"]} --content CONTENT... --style STYLES... -o runs/teacher
+python -m training.distill --data runs/teacher --steps {config["steps"]}{flag} -o runs/student
+```
+"""
+
+
+def _budget(config: dict[str, Any]) -> str:
+    """The budget and data of a decoder (or lite student) trained with the VGG-19 objective (`training.train`)."""
     t = config.get("training", {})
     data = config.get("data", {})
     hours = t.get("wall_seconds", 0) / 3600
-    body = f"""
-# vst {config.get("name", config["recipe"])} decoder
-
-{_description(config)} {_networks(config)}; any style image works without retraining.
-
-## Training budget and data
+    return f"""## Training budget and data
 
 - recipe: `{config["recipe"]}`{f", noise {json.dumps(config['noise'])}" if config.get("noise") else ""}
 - steps: {config["steps"]} at batch {t.get("batch_size")} of random crops: \
@@ -164,7 +217,40 @@ vst train --recipe {config["recipe"]}{_recipe_flags(config)}{" --network lite" i
   --content COCO/train2014 SINTEL/training --style WIKIART/train \\
   --steps 160000 --batch-size 8 --size 256 -o runs/{config["recipe"]}
 ```
+"""
 
+
+METRICS_IN_WORDS = """\
+- **style ratio** (lower is more painted): how far the output's VGG-19 feature statistics still are from the
+  painting's, as a fraction of the unstylized photo's distance; 0 would be the painting's statistics exactly.
+- **content distance** (lower keeps more of the photo): the output's relu4_1 features against the AdaIN target,
+  relative; faces and edges survive when it is low.
+- **a\\*b\\* mean distance / spread**: how close the output's colours are to the painting's (CIELAB).
+- **noise** (Gaussian, impulse): how much the output changes when the input frame gets small noise; lower means
+  less flicker in video.
+- `unseen` are paintings held out of every training run, `trained` ones it learned from; photos are never trained
+  on. Details: `benchmarks/quality.py`.
+"""
+
+
+def _for_users(config: dict[str, Any]) -> str:
+    """The lines a user choosing a variant reads first: what it is for, how fast it is, a sample."""
+    lines = [f"**Use it for:** {config['use_for']}" if config.get("use_for") else ""]
+    lines.append(f"**Speed on a 2-core CPU:** {config['speed']}" if config.get("speed") else "")
+    lines.append(f"![sample]({config['sample']})" if config.get("sample") else "")
+    return "\n\n".join(line for line in lines if line)
+
+
+def write_model_card(directory: str | Path, config: dict[str, Any]) -> Path:
+    """Write README.md for a checkpoint folder from its config."""
+    body = f"""
+# vst {config.get("name", config["recipe"])} decoder
+
+{_for_users(config)}
+
+{_description(config)} {_networks(config)}; any style image works without retraining.
+
+{_distilled_budget(config) if "distilled_from" in config else _budget(config)}
 ## Use
 
 ```
@@ -173,7 +259,8 @@ vst stylize clip.mp4 --style painting.jpg --checkpoint THIS_FOLDER -o out.mp4
 """
     metrics = config.get("metrics")
     if metrics:
-        body += "\n## Metrics\n\n" + "\n".join(f"- {k}: {v}" for k, v in metrics.items()) + "\n"
+        body += "\n## Metrics\n\n" + METRICS_IN_WORDS + "\nMeasured:\n\n"
+        body += "\n".join(f"- {k}: {v}" for k, v in metrics.items()) + "\n"
     path = Path(directory) / "README.md"
     ModelCard(f"---\n{card_data(config).to_yaml()}\n---\n{body}").save(path)
     return path

