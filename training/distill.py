@@ -42,7 +42,7 @@ from vst_core.encoder import EncoderIdentity, weights_sha256
 from vst_core.noise import DEFAULT_AMOUNT, add_noise
 from zoo.card import write_model_card
 
-from .teacher_data import shards
+from .teacher_data import describe, shards
 from .train import STATE_FILE, Network, TrainError, autocast_dtype, load_state, phase, save_state
 
 
@@ -191,7 +191,7 @@ def run_config(
         if cfg.init
         else None,
         "history": [*init_config.get("history", []), phase(init_config)] if "training" in init_config else [],
-        "data": {"teacher_data": cfg.data, "samples": len(data)},
+        "data": {"teacher_data": cfg.data, "samples": len(data), "sources": describe(cfg.data)},
         "phases": phases,  # earlier steps of this run under another objective: [{"until": step, ...objective}]
         "training": {
             **asdict(cfg),

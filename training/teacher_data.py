@@ -52,6 +52,30 @@ def read_shard(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
         return {k: f.get_tensor(k) for k in KEYS}, f.metadata()
 
 
+def describe(folders: list[str | Path]) -> dict:
+    """What a teacher dataset was made from, from its shards' metadata: the folders its content and styles
+    came from, with the number of distinct files from each (for the model card)."""
+    content: dict[str, set[str]] = {}
+    style: dict[str, set[str]] = {}
+    for path in (p for folder in folders for p in shards(folder)):
+        with safe_open(str(path), "pt") as f:
+            pairs = json.loads(f.metadata()["files"])
+        for c, s in pairs:
+            content.setdefault(_source(c), set()).add(c)
+            style.setdefault(_source(s), set()).add(s)
+    count = {"content": {k: len(v) for k, v in sorted(content.items())}}
+    return count | {"style": {k: len(v) for k, v in sorted(style.items())}}
+
+
+def _source(file: str) -> str:
+    """The data folder a file came from: `.../train/content`, or the clip a cached frame was cut from."""
+    path = Path(file)
+    if path.parent.parent.name == "frames":  # frames/<clip>-<hash>/00012.jpg
+        return f"frames of {path.parent.name.rsplit('-', 1)[0]}"
+    parts = path.parent.parts
+    return str(Path(*parts[-2:])) if len(parts) >= 2 else str(path.parent)
+
+
 def sample(index: int, contents: list[Path], styles: list[Path], size: int, seed: int) -> tuple:
     """Sample `index`'s content and style crops (uint8 [3, size, size]) and the files they came from."""
     rng = np.random.default_rng([seed, index])

@@ -157,6 +157,16 @@ def _phases(config: dict[str, Any]) -> str:
     )
 
 
+def _sources(data: dict[str, Any]) -> str:
+    """Where a teacher dataset's crops came from: distinct files per folder (`training.teacher_data.describe`)."""
+    sources = data.get("sources")
+    if not sources:
+        return f" to {', '.join(f'`{p}`' for p in data['teacher_data'])}"
+    content = ", ".join(f"{n} from `{folder}`" for folder, n in sources["content"].items())
+    style = ", ".join(f"{n} from `{folder}`" for folder, n in sources["style"].items())
+    return f"; content crops of {content}; style crops of {style}"
+
+
 def _distilled_budget(config: dict[str, Any]) -> str:
     """The budget and data of a student trained on a teacher's outputs (`training.distill`)."""
     t, data, teacher = config["training"], config["data"], config["distilled_from"]
@@ -177,9 +187,8 @@ on a {t["perceptual_crop"]} px sub-crop, L1 plus {t.get("stats_weight", 1):g} x 
 - steps: {config["steps"]} at batch {t["batch_size"]} (learning rate {t["lr"]:g}, cosine to {t["lr_floor"]:g}x), \
 {t.get("world_size", 1)} process(es) on `{t.get("device")}`, {t.get("wall_seconds", 0) / 3600:.2f} h wall time
 - initialised from: {_init_line(config.get("init"), config.get("history") or [])}
-- data: {data["samples"]} (content crop, style crop, teacher output) triples of {teacher["size"]} px from \
-{", ".join(f"`{p}`" for p in data["teacher_data"])}, written by `training.teacher_data` from the training photos, \
-clips and paintings (the held-out paintings excluded){_history(config)}
+- data: {data["samples"]} (content crop, style crop, teacher output) triples of {teacher["size"]} px, written by \
+`training.teacher_data`{_sources(data)} (the held-out paintings excluded){_history(config)}
 
 ## Retrain
 
