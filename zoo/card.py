@@ -64,8 +64,8 @@ def _networks(config: dict[str, Any]) -> str:
         return (
             f"The encoder is a student of VGG-19's layout up to relu4_1 (`{config['architecture']}`, {encoder}), "
             f"trained together with the decoder to reproduce the outputs of the full `{teacher['teacher_recipe']}` "
-            f"network (`{teacher['teacher']}`, {teacher['teacher_steps']} steps) with an L1 loss on pixels and on "
-            "image differences (`training.distill`): no VGG-19 runs while it learns, so it trains on a CPU"
+            f"network (`{teacher['teacher']}`, {teacher['teacher_steps']} steps) (`training.distill`: pixels, image "
+            "differences and VGG-19 features on a sub-crop, so that it trains on a CPU)"
         )
     teacher = config["teacher"]
     t = config.get("training", {})
@@ -167,6 +167,12 @@ def _sources(data: dict[str, Any]) -> str:
     return f"; content crops of {content}; style crops of {style}"
 
 
+def _distilled_init(init: dict[str, Any] | None) -> str:
+    if not init:
+        return "random weights"
+    return f"the `{init['from']}` checkpoint ({init['recipe']} objective, {init['steps']} steps; its runs are below)"
+
+
 def _distilled_budget(config: dict[str, Any]) -> str:
     """The budget and data of a student trained on a teacher's outputs (`training.distill`)."""
     t, data, teacher = config["training"], config["data"], config["distilled_from"]
@@ -186,7 +192,7 @@ on a {t["perceptual_crop"]} px sub-crop, L1 plus {t.get("stats_weight", 1):g} x 
 {resilience}{_phases(config)}
 - steps: {config["steps"]} at batch {t["batch_size"]} (learning rate {t["lr"]:g}, cosine to {t["lr_floor"]:g}x), \
 {t.get("world_size", 1)} process(es) on `{t.get("device")}`, {t.get("wall_seconds", 0) / 3600:.2f} h wall time
-- initialised from: {_init_line(config.get("init"), config.get("history") or [])}
+- initialised from: {_distilled_init(config.get("init"))}
 - data: {data["samples"]} (content crop, style crop, teacher output) triples of {teacher["size"]} px, written by \
 `training.teacher_data`{_sources(data)} (the held-out paintings excluded){_history(config)}
 
