@@ -88,7 +88,8 @@ def test_the_camera_filter_defaults_to_lite_at_360_px():
     import app
 
     assert app.CAMERA_VARIANT in LITE_VARIANTS and app.CAMERA_SIZE >= 360
-    assert json.loads((zoo.registry.WEIGHTS_DIR / app.CAMERA_VARIANT / "config.json").read_text())["teacher"]
+    config = json.loads((zoo.registry.WEIGHTS_DIR / app.CAMERA_VARIANT / "config.json").read_text())
+    assert config["distilled_from"]["teacher_recipe"] == "noise-resilient" and config["noise"]
 
 
 def test_a_lite_checkpoint_saves_the_hub_way_byte_for_byte(tmp_path):
