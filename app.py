@@ -501,7 +501,8 @@ def model_card(name: str) -> str:
         return f"*{e}*"
     if not card:
         return f"*{name} has no model card.*"
-    return re.sub(r"\A---\n.*?\n---\n", "", card, flags=re.S)  # the Hub metadata block is for machines
+    card = re.sub(r"\A---\n.*?\n---\n", "", card, flags=re.S)  # the Hub metadata block is for machines
+    return re.sub(r"^!\[sample\]\([^)]*\)\n", "", card, flags=re.M)  # a file beside the card: the page cannot reach it
 
 
 # ---------------------------------------------------------------- the page

@@ -169,3 +169,16 @@ def app_server(app_tmp: Path, random_checkpoint: Path) -> Iterator[str]:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Folders of a few random content and style images: training data for the trainers' tests."""
+    root = tmp_path_factory.mktemp("train-data")
+    rng = np.random.default_rng(0)
+    for kind, n in (("content", 3), ("style", 2)):
+        (root / kind).mkdir()
+        for i in range(n):
+            img = rng.integers(0, 256, (48 + 8 * i, 64, 3), dtype=np.uint8)
+            Image.fromarray(img).save(root / kind / f"{i}.png")
+    return root / "content", root / "style"

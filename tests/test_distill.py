@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 import zoo
 from training.teacher_data import read_shard, shards
@@ -19,19 +18,8 @@ from vst_core.checkpoint import read_config
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def images(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("distill-data")
-    rng = np.random.default_rng(0)
-    for kind, n in (("content", 3), ("style", 2)):
-        (root / kind).mkdir()
-        for i in range(n):
-            Image.fromarray(rng.integers(0, 256, (48 + 8 * i, 64, 3), dtype=np.uint8)).save(root / kind / f"{i}.png")
-    return root / "content", root / "style"
-
-
-def teacher_data(images: tuple[Path, Path], out: Path, rank: int = 0, world: int = 1) -> subprocess.CompletedProcess:
-    content, style = images
+def teacher_data(data: tuple[Path, Path], out: Path, rank: int = 0, world: int = 1) -> subprocess.CompletedProcess:
+    content, style = data
     argv = [sys.executable, "-m", "training.teacher_data", "--content", str(content), "--style", str(style)]
     argv += ["--samples", "6", "--shard-size", "2", "--size", "32", "--exclude-styles", "", "-o", str(out)]
     env = {**os.environ, "RANK": str(rank), "WORLD_SIZE": str(world), "OMP_NUM_THREADS": "1"}
@@ -39,9 +27,9 @@ def teacher_data(images: tuple[Path, Path], out: Path, rank: int = 0, world: int
 
 
 @pytest.fixture(scope="module")
-def dataset(images, tmp_path_factory) -> Path:
+def dataset(data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("teacher") / "data"
-    teacher_data(images, out)
+    teacher_data(data, out)
     return out
 
 
@@ -57,17 +45,17 @@ def test_the_teacher_dataset_holds_the_full_networks_outputs(dataset):
     assert (tensors["output"].float() - tensors["content"].float()).abs().mean() > 5
 
 
-def test_teacher_data_resumes_and_splits_by_rank(images, dataset, tmp_path):
+def test_teacher_data_resumes_and_splits_by_rank(data, dataset, tmp_path):
     """Two ranks write disjoint shards whose union is the one-process dataset, sample for sample; a second run
     of a complete dataset writes nothing."""
     split = tmp_path / "split"
-    teacher_data(images, split, rank=1, world=2)
+    teacher_data(data, split, rank=1, world=2)
     assert [p.name for p in shards(split)] == ["shard-00001.safetensors"]
-    teacher_data(images, split, rank=0, world=2)
+    teacher_data(data, split, rank=0, world=2)
     for mine, whole in zip(shards(split), shards(dataset), strict=True):
         (a, meta_a), (b, meta_b) = read_shard(mine), read_shard(whole)
         assert meta_a == meta_b and all(torch.equal(a[k], b[k]) for k in a)
-    again = teacher_data(images, split)
+    again = teacher_data(data, split)
     assert "shard" not in again.stdout  # nothing left to write
 
 

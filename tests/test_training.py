@@ -9,8 +9,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
-from PIL import Image
 from safetensors.torch import load_file
 
 from training.curves import plot, smooth
@@ -20,18 +18,6 @@ from vst_cli import main as vst
 from vst_core import Stylizer
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    root = tmp_path_factory.mktemp("train-data")
-    rng = np.random.default_rng(0)
-    for kind, n in (("content", 3), ("style", 2)):
-        (root / kind).mkdir()
-        for i in range(n):
-            img = rng.integers(0, 256, (48 + 8 * i, 64, 3), dtype=np.uint8)
-            Image.fromarray(img).save(root / kind / f"{i}.png")
-    return root / "content", root / "style"
 
 
 def train_args(data: tuple[Path, Path], out: Path, steps: int, *extra: str) -> list[str]:
