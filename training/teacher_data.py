@@ -4,12 +4,13 @@
         --samples 8192 -o runs/teacher-data
     torchrun --nproc-per-node 4 -m training.teacher_data ...   # rank r of W writes shards r, r+W, ...
 
-A lite student learns to reproduce these outputs with a cheap image loss
-(`training.distill`), so it never runs VGG-19 backwards: what made lite's own
-objective GPU-only. Shard k holds samples k*S .. k*S+S-1 (S = --shard-size), each a pure function of
-(seed, sample index), so the dataset is the same whatever the number of ranks,
-and a run that is stopped resumes at the first missing shard. A shard is
-a safetensors file of uint8 tensors, written under a temporary name and renamed.
+A lite student learns to reproduce these outputs (`training.distill`) with losses
+on pixels and on VGG-19 features of a small sub-crop, instead of lite's own
+objective, which runs VGG-19 forward and backward on whole crops and made it
+GPU-only. Shard k holds samples k*S .. k*S+S-1 (S = --shard-size), each a pure
+function of (seed, sample index), so the dataset is the same whatever the number
+of ranks, and a run that is stopped resumes at the first missing shard. A shard
+is a safetensors file of uint8 tensors, written under a temporary name and renamed.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ import numpy as np
 import torch
 from safetensors import safe_open
 
-from vst_core import StyleStats, adain, load_checkpoint, load_encoder, mean_std
-from vst_core.checkpoint import architecture_of, read_config
+from vst_core import load_checkpoint, load_encoder
+from vst_core.checkpoint import FULL, architecture_of, read_config
 from vst_core.encoder import save_state_atomic
-from vst_core.stylizer import cpu_has_bf16
 
 from .data import Augment, DataError, find_files, image_files, random_crop
 from .split import VALIDATION_STYLES
+from .train import Network, autocast_dtype
 
 KEYS = ("content", "style", "output")
 CONTENT_SCALE = (1.0, 1.35)  # the lite recipe's: image short side / crop size
@@ -86,13 +87,11 @@ def sample(index: int, contents: list[Path], styles: list[Path], size: int, seed
 
 
 @torch.inference_mode()
-def stylize(teacher: tuple, content: torch.Tensor, style: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
-    """The full network's output for uint8 batches, as uint8: what users of the full variant see."""
-    encoder, decoder = teacher
+def stylize(teacher: Network, content: torch.Tensor, style: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+    """The full network's output for uint8 batches, each content with its own style, as uint8."""
     with torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):
         x, s = content.float() / 255, style.float() / 255
-        stats = StyleStats(*mean_std(encoder(s)[0].float()))
-        out = decoder(adain(encoder(x)[0].float(), stats))
+        out, _ = teacher(x, teacher.style(s))
     return (out.float().clamp(0, 1) * 255).round().to(torch.uint8)
 
 
@@ -101,15 +100,15 @@ def generate(args: argparse.Namespace) -> None:
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     config = read_config(args.teacher)
-    if architecture_of(config).name != "adain-vgg19-relu4_1":
+    if architecture_of(config) is not FULL:
         raise DataError(f"the teacher must be a full network, and {args.teacher} is {config['architecture']}")
     encoder, _ = load_encoder(args.encoder)
     decoder, _, _ = load_checkpoint(args.teacher, args.encoder)
-    teacher = (encoder.eval(), decoder.eval())
+    teacher = Network(encoder, decoder).eval()
     held_out = set(Path(args.exclude_styles).read_text().split()) if args.exclude_styles else set()
     contents = image_files(args.content, out / "frames", args.frames_per_video)
     styles = find_files(args.style, exclude=held_out)
-    dtype = torch.bfloat16 if cpu_has_bf16() and args.precision == "auto" else None
+    dtype = autocast_dtype(args.precision, torch.device("cpu"))
     meta = {
         "teacher": str(args.teacher),
         "teacher_recipe": config["recipe"],
