@@ -33,7 +33,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from typing import Any
 import gradio as gr
 import numpy as np
 import pandas as pd
+import torch
 from PIL import Image
 
 import zoo
@@ -50,6 +51,7 @@ from vst_core.encoder import cache_dir
 from vst_core.images import load_image, resize_frame, to_uint8
 from vst_core.metrics import TemporalMetrics
 from vst_core.pipeline import Clip, Frame, Lane, Pipeline, record
+from vst_live import LiveServer
 from zoo import ZooError, hub
 from zoo.hub import SCHEME, HubRef
 
@@ -61,11 +63,22 @@ DEFAULT_VARIANTS = ("baseline", "noise-resilient")
 DEFAULT_SIZE = 180
 SIZE_RANGE = (64, 720)
 CAMERA_VARIANT = "lite-noise-resilient"  # the camera filter must keep up with a webcam on a laptop CPU
-CAMERA_SIZE = 360  # the camera's default short side: lite runs 360x480 at about 25 fps on 2 CPU cores (README, Speed)
+CAMERA_SIZE = 240  # the camera's default short side: the size that keeps up with a 30 fps webcam on 2 CPU cores
+CAMERA_SIZES = (180, 240, 288, 360)  # the live page's choices
+CAMERA_STYLES = tuple(sorted(p.name for p in MEDIA.glob("*.jpg")))  # the paintings the live page offers by name
+CAMERA_STYLE = str(MEDIA / "starry_night.jpg")
+LIVE_FRAME = (  # the WebRTC camera page (vst_live), inside the Camera filter tab
+    '<iframe src="live" allow="camera; autoplay" title="live camera filter" '
+    'style="width:100%;height:560px;border:0"></iframe>'
+)
+MAX_LIVE_STREAMS = 2  # visitors streaming the camera at once: one CPU model serves them in turn
+# The live camera's model runs on one thread: the codecs (and, on a laptop, the browser) need the other core,
+# and a two-thread model that shares its cores with them waits on its slower thread (README, Camera filter).
+LIVE_MODEL_THREADS = 1
 PHOTO_SIZE = 512  # a photo's default short side: one frame, so it can be larger than a clip's
 STYLE_SIZE = 384  # short side the style image is encoded at: brush strokes keep their scale on small frames
 MAX_SECONDS = 20.0  # the demo's policy: longer clips are for `vst stylize`
-MAX_UPLOAD = "50mb"
+MAX_UPLOAD_MB = 50
 CACHE_SWEEP = (300, 1800)  # every 5 min, Gradio deletes the uploads and results older than 30 min
 MAX_HUB_BYTES = 64 * 2**20  # what one visitor's Hub checkpoint may weigh: a decoder is 14 MB, an encoder as much
 MAX_HUB_REPOS = 8  # Hub repos downloaded for visitors that stay in the cache; the oldest is deleted first
@@ -445,6 +458,68 @@ def check_style(payload: Any) -> str | None:
     return path
 
 
+@dataclass(frozen=True)
+class CameraFilter:
+    """The camera's settings, checked once when they change; applied to every frame (both camera transports)."""
+
+    variant: str = CAMERA_VARIANT
+    style: str = CAMERA_STYLE
+    alpha: float = 1.0
+    keep_color: bool = False
+    size: int = CAMERA_SIZE
+
+    def update(self, fields: Mapping[str, Any]) -> CameraFilter:
+        """What a visitor sent, checked: the style by a bundled painting's name (an upload comes by `with_style`)."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise VstError(f"unknown camera setting {unknown[0]!r}: the settings are {', '.join(sorted(known))}")
+        changes: dict[str, Any] = {}
+        if "variant" in fields:
+            changes["variant"] = resolve_variant(fields["variant"])
+        if "style" in fields:
+            name = str(fields["style"])
+            if name not in CAMERA_STYLES:
+                raise VstError(f"unknown style {name!r}: pick one of {', '.join(CAMERA_STYLES)}, or upload an image")
+            changes["style"] = str(MEDIA / name)
+        if "alpha" in fields:
+            changes["alpha"] = in_range(fields["alpha"], "alpha", 0.0, 1.0)
+        if "size" in fields:
+            changes["size"] = int(in_range(fields["size"], "processing size", *SIZE_RANGE))
+        if "keep_color" in fields:
+            changes["keep_color"] = bool(fields["keep_color"])
+        return self._ready(dataclasses.replace(self, **changes))
+
+    def with_style(self, path: str) -> CameraFilter:
+        return self._ready(dataclasses.replace(self, style=path))
+
+    @staticmethod
+    def _ready(new: CameraFilter) -> CameraFilter:
+        """Load the variant and encode the style now, so that a bad one is refused before any frame uses it."""
+        try:
+            style_handle(new.variant, (new.style,), None)
+        except VstError as e:
+            raise VstError(readable(e)) from None
+        return new
+
+    def options(self) -> dict[str, Any]:
+        style = Path(self.style).name if Path(self.style).parent == MEDIA else "(your image)"
+        settings = {**dataclasses.asdict(self), "style": style}
+        return {
+            "settings": settings,
+            "styles": list(CAMERA_STYLES) if style in CAMERA_STYLES else [*CAMERA_STYLES, style],
+            "variants": [v.name for v in zoo.list_variants()],
+            "sizes": sorted({*CAMERA_SIZES, self.size}),
+        }
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        frame = resize_frame(frame, self.size, upscale=False)
+        handle = style_handle(self.variant, (self.style,), None)
+        return get_pipeline(self.variant).stylize_image(
+            frame, style=handle, alpha=self.alpha, keep_color=self.keep_color
+        )
+
+
 def camera(
     frame: np.ndarray | None,
     style: str | None,
@@ -454,22 +529,20 @@ def camera(
     size: int,
     clock: dict[str, float],
 ) -> tuple[str | None, str, dict[str, float]]:
-    """Stylize one webcam frame. The readout is what the visitor sees: frames delivered per second (the time
-    between answers, transport and queue included), then the model's own time a frame."""
+    """Stylize one webcam frame (the fallback transport: Gradio's stream). The readout is what the visitor sees:
+    frames delivered per second (the time between answers, transport and queue included), then the model's own
+    time a frame."""
     if frame is None:
         return None, "waiting for the camera", clock
+    if not style:
+        return inline_jpeg(resize_frame(frame, CAMERA_SIZE, upscale=False), "camera"), "choose a style image", clock
     try:
-        frame = resize_frame(frame, int(in_range(size, "processing size", *SIZE_RANGE)), upscale=False)
-        if not style:
-            return inline_jpeg(frame, "camera"), "choose a style image", clock
-        ref = resolve_variant(variant)
-        handle = style_handle(ref, (style,), None)
-        pipeline = get_pipeline(ref)
-        alpha = in_range(alpha, "alpha", 0.0, 1.0)
+        settings = {"variant": variant, "alpha": alpha, "keep_color": keep_color, "size": size}
+        stylize = CameraFilter().update(settings).with_style(style)
     except VstError as e:
         raise refusal(e) from None
     start = time.perf_counter()
-    out = pipeline.stylize_image(frame, style=handle, alpha=alpha, keep_color=bool(keep_color))
+    out = stylize(frame)
     now = time.perf_counter()
     model_ms = (now - start) * 1000
     gap = now - clock.get("t", -math.inf)
@@ -478,7 +551,7 @@ def camera(
     else:
         fps = 1.0 / gap if "fps" not in clock else 0.8 * clock["fps"] + 0.2 / gap
         clock = {"t": now, "fps": fps}
-        readout = f"**{fps:.1f} fps** delivered; model {model_ms:.0f} ms a frame at {frame.shape[1]}x{frame.shape[0]}"
+        readout = f"**{fps:.1f} fps** delivered; model {model_ms:.0f} ms a frame at {out.shape[1]}x{out.shape[0]}"
     return inline_jpeg(out, "stylized camera"), readout, clock
 
 
@@ -646,22 +719,28 @@ def build_demo() -> gr.Blocks:
                 )
 
             with gr.Tab("Camera filter", id="camera"):
-                gr.Markdown("Your webcam, stylized live. The frames go to the server running the model.")
-                with gr.Row():
-                    cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="cam-in")
-                    cam_out = gr.HTML(label="Stylized", elem_id="cam-out", min_height=240)
-                with gr.Row():
-                    cam_style_in = gr.Image(
-                        value=str(MEDIA / "starry_night.jpg"), type="filepath", label="Style", height=160
-                    )
-                    with gr.Column():
-                        cam_variant = _variant_dropdown("Variant", CAMERA_VARIANT)
-                        cam_fps = gr.Markdown(label="fps", elem_id="cam-fps")
-                    with gr.Column():
-                        cam_alpha = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Style strength (alpha)")
-                        cam_size = gr.Slider(*SIZE_RANGE, value=CAMERA_SIZE, step=2, label="Processing size (px)")
-                        cam_keep = gr.Checkbox(label="Preserve colors")
-                cam_style = gr.State(str(MEDIA / "starry_night.jpg"))
+                gr.Markdown(
+                    "Your webcam, stylized live over WebRTC: the frames go to the server running the model and "
+                    "come back as a video track. Where WebRTC cannot connect (a firewall that blocks UDP between "
+                    "you and the server), use the fallback below."
+                )
+                gr.HTML(LIVE_FRAME, elem_id="live-camera")
+                with gr.Accordion("Fallback: the camera through Gradio's stream (a few frames a second)", open=False):
+                    with gr.Row():
+                        cam = gr.Image(
+                            sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="cam-in"
+                        )
+                        cam_out = gr.HTML(label="Stylized", elem_id="cam-out", min_height=240)
+                    with gr.Row():
+                        cam_style_in = gr.Image(value=CAMERA_STYLE, type="filepath", label="Style", height=160)
+                        with gr.Column():
+                            cam_variant = _variant_dropdown("Variant", CAMERA_VARIANT)
+                            cam_fps = gr.Markdown(label="fps", elem_id="cam-fps")
+                        with gr.Column():
+                            cam_alpha = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Style strength (alpha)")
+                            cam_size = gr.Slider(*SIZE_RANGE, value=CAMERA_SIZE, step=2, label="Processing size (px)")
+                            cam_keep = gr.Checkbox(label="Preserve colors")
+                cam_style = gr.State(CAMERA_STYLE)
                 cam_rate = gr.State({})  # when the last frame was answered, and the delivered rate
                 cam_style_in.change(
                     check_style, cam_style_in, cam_style, preprocess=False, api_visibility="undocumented"
@@ -701,11 +780,18 @@ def serve(host: str | None = None, port: int | None = None, share: bool = False)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     demo = build_demo()
     demo.queue(default_concurrency_limit=1, max_size=16)
+    live = LiveServer(
+        CameraFilter,
+        MAX_LIVE_STREAMS,
+        MAX_UPLOAD_MB * 2**20,
+        functools.partial(torch.set_num_threads, LIVE_MODEL_THREADS),
+    )
     demo.launch(
+        app_kwargs={"routes": live.routes()},  # the WebRTC camera at /live, on the same server
         server_name=host,
         server_port=port,
         share=share,
-        max_file_size=MAX_UPLOAD,
+        max_file_size=f"{MAX_UPLOAD_MB}mb",
         allowed_paths=[str(MEDIA)],
         footer_links=["api"],
     )

@@ -23,7 +23,7 @@ FLAGS = [
     "--no-first-run",
     "--disable-quic",
     # the camera tab: a synthetic camera, and no permission prompt
-    "--use-fake-device-for-media-stream",
+    "--use-fake-device-for-media-stream=fps=30",  # a webcam's rate (Chromium's fake camera gives 20 by default)
     "--use-fake-ui-for-media-stream",
 ]
 
@@ -106,6 +106,7 @@ def test_camera_filter_streams_stylized_frames(page, tmp_path: Path, app_tmp: Pa
     cache = app_tmp / "gradio"
     before = set(cache.rglob("*"))
     page.get_by_role("tab", name="Camera filter").click()
+    page.get_by_text("Fallback: the camera through Gradio's stream").click()
     page.locator("#cam-in").get_by_text("Click to Access Webcam").click()
     page.locator("#cam-in").get_by_role("button", name="capture photo").click()  # starts the stream
     page.locator("#cam-out img").wait_for(timeout=180_000)

