@@ -58,8 +58,9 @@ from zoo.hub import SCHEME, HubRef
 log = logging.getLogger("vst.app")
 
 DEFAULT_VARIANTS = ("baseline", "noise-resilient")
-# Short side the frames are stylized at. At 180 px the bundled 2.5 s example (60 frames) is meant to take
-# well under a minute for both variants on a 2-core CPU; the slider goes up to what a GPU handles in real time.
+# Short side the frames are stylized at (never enlarged: the bundled clips are 320x180), so that the bundled 2.5 s
+# example runs both variants within about 30 s on a 2-core CPU (README, Web demo); the slider goes up to what a GPU
+# handles in real time.
 DEFAULT_SIZE = 180
 SIZE_RANGE = (64, 720)
 CAMERA_VARIANT = "lite-noise-resilient"  # the camera filter must keep up with a webcam on a laptop CPU
@@ -76,7 +77,11 @@ MAX_LIVE_STREAMS = 2  # visitors streaming the camera at once: one CPU model ser
 # and a two-thread model that shares its cores with them waits on its slower thread (README, Camera filter).
 LIVE_MODEL_THREADS = 1
 PHOTO_SIZE = 512  # a photo's default short side: one frame, so it can be larger than a clip's
-STYLE_SIZE = 384  # short side the style image is encoded at: brush strokes keep their scale on small frames
+# The style image's short side follows the frames': 1.25x theirs, so that the painting's strokes keep their size
+# relative to the subject (chosen on contact sheets of the bundled example: with the style at a fixed 384-512 px,
+# the strokes on a 180 px clip grew as large as the bunny).
+STYLE_SCALE = 1.25
+STYLE_SIZES = (192, 512)  # the style's short side stays within these: enough texture, and a bounded cost
 MAX_SECONDS = 20.0  # the demo's policy: longer clips are for `vst stylize`
 MAX_UPLOAD_MB = 50
 CACHE_SWEEP = (300, 1800)  # every 5 min, Gradio deletes the uploads and results older than 30 min
@@ -125,10 +130,17 @@ def fetch(ref: str) -> str:
     return str(HubRef(repo.repo_id, folder.name))
 
 
+def style_size(size: int) -> int:
+    """The style image's short side for frames of short side `size` (`STYLE_SCALE`, within `STYLE_SIZES`)."""
+    low, high = STYLE_SIZES
+    return min(max(round(STYLE_SCALE * size), low), high)
+
+
 @functools.lru_cache(maxsize=16)
-def style_handle(ref: str, paths: tuple[str, ...], weights: tuple[float, ...] | None) -> Any:
-    """The encoded style (one image, or a blend of two), cached: the camera filter asks for it every frame."""
-    return get_pipeline(ref).encode_style(paths[0] if weights is None else list(paths), weights, STYLE_SIZE)
+def style_handle(ref: str, paths: tuple[str, ...], weights: tuple[float, ...] | None, size: int) -> Any:
+    """The encoded style (one image, or a blend of two) for frames of short side `size`, cached: the camera
+    filter asks for it every frame."""
+    return get_pipeline(ref).encode_style(paths[0] if weights is None else list(paths), weights, style_size(size))
 
 
 def resolve_variant(text: str | None) -> str:
@@ -336,7 +348,7 @@ def check_request(
         styles += (upload_path(style_b, "a second style image"),)
         weights = (1.0 - mix, mix)
     for path in styles:
-        load_image(path, STYLE_SIZE)  # ImageError for what Pillow cannot read
+        load_image(path, style_size(size))  # ImageError for what Pillow cannot read
     refs = (resolve_variant(variant_a), resolve_variant(variant_b))
     return Request(check_clip(src, size), styles, weights, refs, alpha, stabilize)
 
@@ -370,7 +382,7 @@ def _compare(request: Request, keep_color: bool) -> Iterator[tuple[Any, ...]]:
     clip = request.clip
     tracks = []
     for ref, stabilize in zip(request.refs, request.stabilize):
-        handle = style_handle(ref, request.styles, request.weights)
+        handle = style_handle(ref, request.styles, request.weights, min(clip.width, clip.height))
         options = {"alpha": request.alpha, "keep_color": keep_color, "stabilize": stabilize}
         tracks.append(Track(get_pipeline(ref).lane(handle, name=ref, **options)))
     a, b = tracks
@@ -432,7 +444,7 @@ def compare_photo(
         frame = to_uint8(load_image(path, size, upscale=False))  # decoded once, for both; never enlarged
         results = []
         for ref in (resolve_variant(variant_a), resolve_variant(variant_b)):
-            handle = style_handle(ref, (style_path,), None)
+            handle = style_handle(ref, (style_path,), None, min(frame.shape[:2]))
             start = time.perf_counter()
             out = get_pipeline(ref).stylize_image(frame, style=handle, alpha=alpha, keep_color=bool(keep_color))
             seconds = time.perf_counter() - start
@@ -452,7 +464,7 @@ def check_style(payload: Any) -> str | None:
         return None
     path = upload_path(payload, "a style image")
     try:
-        load_image(path, STYLE_SIZE)
+        load_image(path, style_size(CAMERA_SIZE))
     except VstError as e:
         raise refusal(e) from None
     return path
@@ -497,7 +509,7 @@ class CameraFilter:
     def _ready(new: CameraFilter) -> CameraFilter:
         """Load the variant and encode the style now, so that a bad one is refused before any frame uses it."""
         try:
-            style_handle(new.variant, (new.style,), None)
+            style_handle(new.variant, (new.style,), None, new.size)
         except VstError as e:
             raise VstError(readable(e)) from None
         return new
@@ -514,7 +526,7 @@ class CameraFilter:
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         frame = resize_frame(frame, self.size, upscale=False)
-        handle = style_handle(self.variant, (self.style,), None)
+        handle = style_handle(self.variant, (self.style,), None, self.size)
         return get_pipeline(self.variant).stylize_image(
             frame, style=handle, alpha=self.alpha, keep_color=self.keep_color
         )
@@ -683,7 +695,9 @@ def build_demo() -> gr.Blocks:
                     concurrency_limit=1,
                     concurrency_id="stylize",
                 )
-                gr.Examples(_examples(), inputs=[video, style], label="Examples (click one, then Stylize)")
+                gr.Examples(
+                    _examples(), inputs=[video, style], label="Examples (click one, then Stylize)", elem_id="examples"
+                )
                 gr.Markdown((MEDIA / "ATTRIBUTION.md").read_text(), elem_id="attribution")
 
             with gr.Tab("Photo", id="photo"):
