@@ -148,6 +148,8 @@ def resolve_variant(text: str | None) -> str:
 
     Local folders are not accepted from the page: a visitor must not make the server read its disk.
     """
+    if text is not None and not isinstance(text, str):
+        raise VstError(f"a variant is a name or a Hub repo id, got {type(text).__name__} {text!r}")
     ref = (text or "").strip()
     names = [v.name for v in zoo.list_variants()]
     if ref in names:
