@@ -12,7 +12,8 @@ from __future__ import annotations
 import shutil
 import struct
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +55,17 @@ def file_of(data: bytes, suffix: str, name: str = "input") -> Path:
     return path
 
 
-def nothing_under(path: Path) -> None:
-    if path.exists():
-        raise ContractBroken(f"a failed call left {path.name} behind")
+@contextmanager
+def output(name: str) -> Iterator[Path]:
+    """An output's path, cleared first; if the call fails, nothing may be left under it."""
+    path = WORK / name
+    path.unlink(missing_ok=True)
+    try:
+        yield path
+    except VstError:
+        if path.exists():
+            raise ContractBroken(f"a failed call left {path.name} behind") from None
+        raise
 
 
 class Input:
@@ -124,29 +133,19 @@ def image(data: bytes) -> None:
     """A content or style image: loaded as the CLI, the API and the app load it, then saved."""
     source = Input(data)
     path = file_of(source.rest(), source.suffix())
-    out = WORK / "out.png"
-    out.unlink(missing_ok=True)
-    try:
+    with output("out.png") as out:
         save_image(load_image(path, 64, upscale=False), out)
-    except VstError:
-        nothing_under(out)
-        raise
 
 
 def video(data: bytes) -> None:
     """A clip: probed and opened as `Clip.open` does, its first frames decoded and written as `vst stylize` writes."""
     source = Input(data)
     path = file_of(source.rest(), source.suffix())
-    out = WORK / "out.mp4"
-    out.unlink(missing_ok=True)
-    try:
+    with output("out.mp4") as out:
         clip = Clip.open(path, 48, max_frames=3)
         with VideoWriter(out, clip.info.fps, clip.width, clip.height, audio_from=path) as writer:
             for frame in clip.frames():
                 writer.write(frame)
-    except VstError:
-        nothing_under(out)
-        raise
 
 
 def checkpoint(data: bytes) -> None:

@@ -6,6 +6,7 @@ tests/run.sh installs chromium with apt and playwright with pip; this test insta
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,18 +15,8 @@ from playwright.sync_api import expect
 from test_app import MEDIA, fps_of
 
 CHROMIUM = shutil.which("chromium")
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    # the camera tab: a synthetic camera, and no permission prompt
-    "--use-fake-device-for-media-stream=fps=30",  # a webcam's rate (Chromium's fake camera gives 20 by default)
-    "--use-fake-ui-for-media-stream",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from camera import CHROMIUM_FLAGS as FLAGS  # noqa: E402  (one home for how a test browser is started)
 
 pytestmark = [
     pytest.mark.slow,
