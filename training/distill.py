@@ -40,6 +40,7 @@ from vst_core import load_checkpoint, load_encoder, mean_std
 from vst_core.checkpoint import ARCHITECTURES, ENCODER_FILE, FULL, LITE, architecture_of, read_config, save_checkpoint
 from vst_core.encoder import EncoderIdentity, weights_sha256
 from vst_core.noise import DEFAULT_AMOUNT, add_noise
+from vst_core.stylizer import resolve_device
 from zoo.card import write_model_card
 
 from .teacher_data import describe, shards
@@ -64,6 +65,7 @@ class DistillConfig:
     noise_kind: str = "gaussian"
     noise_amount: float | None = None
     precision: str = "auto"
+    device: str = "auto"  # cuda where there is one: the same recipe, longer, on a lent GPU
     seed: int = 0
     log_every: int = 10
     save_every: int = 250
@@ -214,7 +216,7 @@ def run_config(
             **asdict(cfg),
             "perceptual_taps": list(PERCEPTUAL_TAPS),
             "wall_seconds": round(seconds),
-            "device": "cpu",
+            "device": resolve_device(cfg.device).type,
             "world_size": 1,
         },
     }
@@ -242,13 +244,18 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
     cfg.noise_amount = cfg.noise_amount if cfg.noise_amount is not None else DEFAULT_AMOUNT[cfg.noise_kind]
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
+    try:
+        device = resolve_device(cfg.device)
+    except ValueError as e:
+        raise TrainError(str(e)) from None
     data = TeacherData(cfg.data)
     network, init_config = build_student(cfg)
+    network = network.to(device)
     vgg, _ = load_encoder(cfg.encoder)
-    vgg = vgg.to(memory_format=torch.channels_last).requires_grad_(False)
+    vgg = vgg.to(device, memory_format=torch.channels_last).requires_grad_(False)
     opt = torch.optim.Adam(network.parameters(), lr=cfg.lr)
-    amp = autocast_dtype(cfg.precision, torch.device("cpu"))
-    autocast = (lambda: torch.autocast("cpu", dtype=amp)) if amp else nullcontext
+    amp = autocast_dtype(cfg.precision, device)
+    autocast = (lambda: torch.autocast(device.type, dtype=amp)) if amp else nullcontext
     start, elapsed, phases = 0, 0.0, []
     if resume and (out / STATE_FILE).exists():
         start, rng = load_state(out, weights(network), opt)
@@ -273,7 +280,8 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
             data.refresh()
         rng = np.random.default_rng([cfg.seed, step])  # the batch is a function of the step: resumes see the same
         content, style, target = (
-            t.float().div(255).contiguous(memory_format=torch.channels_last) for t in data.batch(cfg.batch_size, rng)
+            t.to(device).float().div(255).contiguous(memory_format=torch.channels_last)
+            for t in data.batch(cfg.batch_size, rng)
         )
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step)
@@ -281,10 +289,10 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
             stats = network.style(style)
             out_img, _ = network(content, stats)
             li = image_loss(out_img.float(), target, cfg.grad_weight)
-            lp = torch.zeros(())
+            lp = torch.zeros((), device=device)
             if cfg.perceptual_weight:
                 lp = perceptual_loss(vgg, out_img, target, cfg.perceptual_crop, cfg.stats_weight, rng)
-            ln = torch.zeros(())
+            ln = torch.zeros((), device=device)
             if cfg.noise_weight:
                 noisy_img, _ = network(add_noise(content, cfg.noise_kind, cfg.noise_amount, gen), stats)
                 ln = image_loss(noisy_img.float(), target, cfg.grad_weight)
@@ -334,6 +342,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise-kind", choices=("gaussian", "impulse"), default=d.noise_kind)
     parser.add_argument("--noise-amount", type=float, default=None, help="sigma (gaussian) or pixel fraction")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=d.precision)
+    parser.add_argument("--device", default=d.device, help="auto (cuda where there is one), cpu or cuda[:N]")
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--log-every", type=int, default=d.log_every)
     parser.add_argument("--save-every", type=int, default=d.save_every)
