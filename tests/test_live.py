@@ -5,17 +5,21 @@ The browser tests use Chromium's fake camera and the real `python app.py` server
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from aiortc import RTCPeerConnection, VideoStreamTrack
+from aiortc.mediastreams import MediaStreamError
 
 from vst_core import VstError
-from vst_live import STALL_SECONDS, with_stamp
+from vst_live import STALL_SECONDS, NewestFrame, Session, StylizedTrack, with_stamp
 
 CHROMIUM = shutil.which("chromium")
 
@@ -29,6 +33,53 @@ def test_the_counter_strip_goes_back_on_top_scaled_as_the_frame_was() -> None:
     assert (stamped[:8, :120] == 0).all() and (stamped[:8, 120:] == 255).all()
     assert (stamped[8:] == 7).all()
     assert with_stamp(strip[:0], out, height=360) is out  # no strip asked for: the frame as it is
+
+
+class Halve:
+    """A filter of our own for the transport's tests: half size, or a failure on demand."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    def __call__(self, frame: np.ndarray) -> np.ndarray:
+        if self.fail:
+            raise RuntimeError("out of memory")
+        return np.ascontiguousarray(frame[::2, ::2])
+
+
+def stream_once(filter_, stamp_rows: int) -> tuple[object, object, asyncio.Event]:
+    """One frame of aiortc's own test source through a session's stylized track: (reply or error, session, ended)."""
+
+    async def main():
+        ended = asyncio.Event()
+
+        async def end() -> None:
+            ended.set()
+
+        session = Session("test", RTCPeerConnection(), filter_, stamp_rows)
+        track = StylizedTrack(NewestFrame(VideoStreamTrack(), session, end), session, ThreadPoolExecutor(1), end)
+        try:
+            reply = await track.recv()
+        except MediaStreamError as e:
+            reply = e
+        await asyncio.sleep(0.1)  # the ending runs as a task of its own
+        for task in session.tasks:
+            task.cancel()
+        await session.pc.close()
+        return reply, session, ended
+
+    return asyncio.run(main())
+
+
+def test_a_stylized_track_answers_with_the_stamp_on_top_and_the_cameras_clock() -> None:
+    reply, session, ended = stream_once(Halve(), stamp_rows=16)
+    assert (reply.width, reply.height) == (320, 8 + 232)  # aiortc's 640x480 test frame: 16 strip rows + 464 image
+    assert reply.pts is not None and session.frames == 1 and not ended.is_set()
+
+
+def test_a_filter_that_fails_mid_stream_ends_the_stream() -> None:
+    reply, session, ended = stream_once(Halve(fail=True), stamp_rows=0)
+    assert isinstance(reply, MediaStreamError) and ended.is_set() and session.frames == 0
 
 
 @pytest.fixture(scope="module")

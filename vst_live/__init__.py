@@ -125,14 +125,21 @@ class StylizedTrack(MediaStreamTrack):
 
     kind = "video"
 
-    def __init__(self, source: NewestFrame, session: Session, model: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, source: NewestFrame, session: Session, model: ThreadPoolExecutor, on_end: Callable[[], Awaitable[None]]
+    ) -> None:
         super().__init__()
-        self.source, self.session, self.model = source, session, model
+        self.source, self.session, self.model, self.on_end = source, session, model, on_end
 
     async def recv(self) -> av.VideoFrame:
         frame, arrived = await self.source.take()
         image = frame.to_ndarray(format="rgb24")
-        out = await asyncio.get_running_loop().run_in_executor(self.model, self._stylize, image)
+        try:
+            out = await asyncio.get_running_loop().run_in_executor(self.model, self._stylize, image)
+        except Exception:  # a bug or out of memory mid-stream: the log gets the traceback, the page "stream ended"
+            log.exception("stream %s: the filter failed; ending it", self.session.id[:8])
+            self.session.tasks.append(asyncio.ensure_future(self.on_end()))
+            raise MediaStreamError from None
         reply = av.VideoFrame.from_ndarray(out, format="rgb24")
         reply.pts, reply.time_base = frame.pts, frame.time_base  # the camera's clock: timing survives the trip
         self.session.server_seconds += time.perf_counter() - arrived
@@ -235,8 +242,8 @@ class LiveServer:
         @pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
             if track.kind == "video":
-                source = NewestFrame(track, session, on_end=lambda: self._end(session))
-                pc.addTrack(StylizedTrack(source, session, self.model))
+                end = lambda: self._end(session)  # noqa: E731
+                pc.addTrack(StylizedTrack(NewestFrame(track, session, end), session, self.model, end))
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
