@@ -49,12 +49,17 @@ class VideoInfo:
     has_audio: bool
 
 
+# A clip whose metadata (title, encoder, ...) is not UTF-8 is still a clip: its odd bytes are replaced, never
+# an error (found by the fuzzer: fuzz/regressions/video).
+METADATA_ERRORS = "replace"
+
+
 def _open_input(path: str | os.PathLike) -> Any:
     path = Path(path)
     require_file(path, VideoError, "video")
     require_kind(path, "video", VideoError)
     try:
-        container = av.open(str(path))
+        container = av.open(str(path), metadata_errors=METADATA_ERRORS)
     except av.FFmpegError as e:
         raise VideoError(f"{path} is not a video that can be read ({e.strerror or e})") from None
     if not container.streams.video:
@@ -191,7 +196,7 @@ class VideoWriter:
         return self
 
     def _open_audio(self, source: str | os.PathLike) -> None:
-        container = av.open(str(source))
+        container = av.open(str(source), metadata_errors=METADATA_ERRORS)
         if not container.streams.audio:
             container.close()
             return
