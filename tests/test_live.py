@@ -9,17 +9,19 @@ import asyncio
 import json
 import shutil
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from aioice.ice import get_host_addresses
 from aiortc import RTCPeerConnection, VideoStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
 from vst_core import VstError
-from vst_live import STALL_SECONDS, NewestFrame, Session, StylizedTrack, with_stamp
+from vst_live import NO_INTERFACE, STALL_SECONDS, NewestFrame, Session, StylizedTrack, with_stamp
 
 CHROMIUM = shutil.which("chromium")
 
@@ -129,6 +131,8 @@ def browser(app_server: str) -> Iterator:
     stop: after `STALL_SECONDS`)."""
     if CHROMIUM is None:
         pytest.skip("no `chromium` on PATH (tests/run.sh installs Debian's chromium)")
+    if not get_host_addresses(use_ipv4=True, use_ipv6=True):
+        pytest.skip(NO_INTERFACE)  # and the server refuses every offer in those words
     from test_browser import FLAGS
 
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
@@ -159,6 +163,38 @@ def painted(page) -> int:
 
 def wait_painting(page, more_than: int, timeout_s: float = 120) -> None:
     page.wait_for_function(f"window.vstLive.painted.length > {more_than}", timeout=timeout_s * 1000)
+
+
+def post(url: str, body: bytes) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("path", "body", "status", "message"),
+    [
+        ("live/offer", b"{not json", 400, "the request's body must be JSON"),
+        ("live/offer", b"[1, 2]", 400, "the request's body must be a JSON object"),
+        ("live/offer", b'{"sdp": "v=0", "type": "offer", "stamp_rows": 999}', 400, "stamp_rows (0 to 64)"),
+        ("live/offer", b'{"sdp": "v=0", "type": "offer"}', 400, "the offer has no video track"),
+        ("live/offer", b'{"sdp": "m=video", "type": "offer", "settings": {"alpha": 9}}', 400, "alpha must be within"),
+        ("live/offer", b'{"sdp": "garbage", "type": "offer"}', 400, "the offer has no video track"),
+        ("live/offer", b'{"sdp": "v=0", "type": "answer"}', 400, "the browser's offer could not be answered"),
+        ("live/nosuch/settings", b"{}", 404, "no such stream"),
+        ("live/nosuch/style", b"GIF89a", 404, "no such stream"),
+    ],
+)
+def test_bad_requests_to_the_live_camera_get_one_line(app_server: str, path, body, status, message) -> None:
+    got, answer = post(app_server + path, body)
+    if got == 503 and answer["error"] == NO_INTERFACE:
+        pytest.skip(NO_INTERFACE)
+    assert got == status and message in answer["error"] and "\n" not in answer["error"], answer
+    assert streams(app_server) == 0  # nothing half-made is left holding a slot
 
 
 @pytest.mark.slow

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 import av
 import numpy as np
+from aioice.ice import get_host_addresses
 from aiortc import MediaStreamTrack, RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 from PIL import Image
@@ -42,6 +43,9 @@ log = logging.getLogger("vst.live")
 
 PAGE = Path(__file__).with_name("page.html")
 MAX_STAMP_ROWS = 64
+NO_INTERFACE = (  # aiortc, like browsers, never offers a loopback address as a WebRTC candidate
+    "this server has no network interface but loopback, so WebRTC cannot connect: use the fallback below"
+)
 STALL_SECONDS = 10.0  # a stream whose camera sent nothing for this long is over (a closed tab sends no goodbye)
 
 
@@ -70,6 +74,7 @@ class Session:
     filter: Filter
     stamp_rows: int = 0
     style_file: Path | None = None
+    received: int = 0  # camera frames that arrived
     frames: int = 0  # stylized and sent
     dropped: int = 0  # arrived while the model was busy, never stylized
     model_seconds: float = 0.0  # in the filter
@@ -101,6 +106,7 @@ class NewestFrame:
         try:
             while True:
                 frame = await asyncio.wait_for(track.recv(), STALL_SECONDS)
+                self.session.received += 1
                 if self.frame is not None:
                     self.session.dropped += 1
                 self.frame, self.arrived = frame, time.perf_counter()
@@ -210,6 +216,8 @@ class LiveServer:
             return refuse(
                 f"the camera filter is busy: {self.max_sessions} visitors are streaming; try again in a minute", 503
             )
+        if not get_host_addresses(use_ipv4=True, use_ipv6=True):
+            return refuse(NO_INTERFACE, 503)
         body = await json_body(request)
         if isinstance(body, Response):
             return body
@@ -229,12 +237,22 @@ class LiveServer:
         self._wire(session)
         try:
             await session.pc.setRemoteDescription(description)
+            if not any(t.kind == "video" for t in session.pc.getTransceivers()):
+                await self._end(session)
+                return refuse("the offer has no video track: the page sends its camera", 400)
             await session.pc.setLocalDescription(await session.pc.createAnswer())
         except Exception as e:  # aiortc's errors for a malformed or unsupported offer are of many types
             await self._end(session)
             return refuse(f"the browser's offer could not be answered: {e}", 400)
+        session.tasks.append(asyncio.ensure_future(self._expire_unless_streaming(session)))
         answer = session.pc.localDescription
         return JSONResponse({"sdp": answer.sdp, "type": answer.type, "session": session.id})
+
+    async def _expire_unless_streaming(self, session: Session) -> None:
+        """A session whose camera never sent a frame gives its slot back (a client that offered and left)."""
+        await asyncio.sleep(STALL_SECONDS)
+        if session.received == 0:
+            await self._end(session)
 
     def _wire(self, session: Session) -> None:
         pc = session.pc
