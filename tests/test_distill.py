@@ -80,3 +80,24 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
     pipeline = zoo.load(str(out))
     result = pipeline.stylize_image(frame, style=torch.rand(1, 3, 32, 32))
     assert result.shape == frame.shape and result.dtype == np.uint8
+
+
+def test_a_widened_student_starts_as_the_narrow_one(tmp_path):
+    from training.train import Network
+    from training.widen import main as widen_main
+    from vst_core import load_checkpoint
+    from vst_core.checkpoint import LITE, LITE_WIDE
+
+    widen_main(["zoo/weights/lite", "--architecture", LITE_WIDE.name, "--noise", "0", "-o", str(tmp_path / "wide")])
+    networks = []
+    for folder, architecture in (("zoo/weights/lite", LITE), (tmp_path / "wide", LITE_WIDE)):
+        decoder, enc_state, config = load_checkpoint(folder)  # the wide one loads as any checkpoint does
+        assert config["architecture"] == architecture.name
+        encoder = architecture.encoder()
+        encoder.load_state_dict(enc_state)
+        networks.append(Network(encoder, decoder.eval()))
+    photo, painting = torch.rand(1, 3, 48, 64), torch.rand(1, 3, 40, 40)
+    with torch.no_grad():
+        narrow, wide = (n(photo, n.style(painting))[0] for n in networks)
+    assert torch.allclose(narrow, wide, atol=1e-4)
+    assert sum(p.numel() for p in networks[1].parameters()) > 1.5 * sum(p.numel() for p in networks[0].parameters())
