@@ -25,11 +25,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import importlib.metadata
 import json
 import os
-import platform
-import shlex
 import shutil
 import socket
 import statistics
@@ -47,6 +44,7 @@ from typing import Any
 
 import av
 import numpy as np
+from common import command_line, hardware
 
 from vst_cli import MEDIA
 
@@ -346,30 +344,6 @@ def markdown(report: dict[str, Any], header: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def command_line(args: argparse.Namespace) -> str:
-    """The exact command with every option spelled out, so that a later default change cannot alter a rerun."""
-    parts = ["python", "benchmarks/load.py", "--users", str(args.users), "--bad", str(args.bad)]
-    parts += ["--size", str(args.size), "--style", str(args.style), "--variants", *args.variants]
-    parts += ["--clip", str(args.clip)] if args.clip else ["--frames", str(args.frames), "--fps", str(args.fps)]
-    parts += ["--timeout", str(args.timeout), "--out", str(args.out)]
-    threads = os.environ.get("OMP_NUM_THREADS")
-    return ("" if threads is None else f"OMP_NUM_THREADS={threads} ") + shlex.join(parts)
-
-
-def hardware() -> str:
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.is_file():
-        names = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines() if ln.startswith("model name")]
-        cpu = f"{names[0]} x{len(names)}" if names else cpu
-    import torch  # only for the machine line: the server is what runs the models
-
-    gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
-    versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in ("torch", "gradio", "gradio_client"))
-    load = f", load average {os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else ""
-    return f"{cpu}, {gpu}, {versions}{load}"
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=4, help="concurrent valid comparisons")
@@ -386,7 +360,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if args.users < 1 or args.bad < 0:
         parser.error("--users must be at least 1 and --bad at least 0")
 
-    command = command_line(args)
+    command = command_line("benchmarks/load.py", parser, args)
     print(f"# {command}", flush=True)
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="vst-load-"))
@@ -406,7 +380,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "GRADIO_ANALYTICS_ENABLED": "False",
     }
     log = work / "server.log"
-    report: dict[str, Any] = {"command": command, "hardware": hardware()}
+    report: dict[str, Any] = {"command": command, "hardware": hardware("gradio", "gradio_client")}
     proc = None
     try:
         print("starting app.py ...", flush=True)
