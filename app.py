@@ -53,6 +53,7 @@ from vst_core.metrics import TemporalMetrics
 from vst_core.pipeline import Clip, Frame, Lane, Pipeline, record
 from vst_live import LiveServer
 from zoo import ZooError, hub
+from zoo.card import for_page
 from zoo.hub import SCHEME, HubRef
 
 log = logging.getLogger("vst.app")
@@ -588,8 +589,7 @@ def model_card(name: str) -> str:
         return f"*{e}*"
     if not card:
         return f"*{name} has no model card.*"
-    card = re.sub(r"\A---\n.*?\n---\n", "", card, flags=re.S)  # the Hub metadata block is for machines
-    return re.sub(r"^!\[sample\]\([^)]*\)\n", "", card, flags=re.M)  # a file beside the card: the page cannot reach it
+    return for_page(card)
 
 
 # ---------------------------------------------------------------- the page

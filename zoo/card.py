@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -248,11 +249,22 @@ METRICS_IN_WORDS = """\
 """
 
 
+SAMPLE_LINE = "![sample]({})"  # the card's sample image, a file beside it
+
+
+def for_page(card: str) -> str:
+    """A card as a web page shows it: without the Hub's metadata block (for machines) and without the sample
+    image line (a file beside the card, which the page cannot reach)."""
+    card = re.sub(r"\A---\n.*?\n---\n", "", card, flags=re.S)
+    sample = re.escape(SAMPLE_LINE).replace(re.escape("{}"), r"[^)]*")
+    return re.sub(rf"^{sample}\n", "", card, flags=re.M)
+
+
 def _for_users(config: dict[str, Any]) -> str:
     """The lines a user choosing a variant reads first: what it is for, how fast it is, a sample."""
     lines = [f"**Use it for:** {config['use_for']}" if config.get("use_for") else ""]
     lines.append(f"**Speed on a 2-core CPU:** {config['speed']}" if config.get("speed") else "")
-    lines.append(f"![sample]({config['sample']})" if config.get("sample") else "")
+    lines.append(SAMPLE_LINE.format(config["sample"]) if config.get("sample") else "")
     return "\n\n".join(line for line in lines if line)
 
 
