@@ -294,3 +294,13 @@ def test_a_checkpoint_loads_saves_and_refuses_the_hub_way(tmp_path: Path) -> Non
         AdaINCheckpoint.from_pretrained(copy)
     with pytest.raises(zoo.ZooError, match="branch, tag or commit"):
         AdaINCheckpoint.from_pretrained("org/name", revision="/etc/passwd")  # refused before any download
+
+
+@pytest.mark.parametrize("name", ["lite", "lite-noise-resilient", "baseline", "noise-resilient"])
+def test_a_card_on_a_web_page_keeps_its_words_but_not_its_files(name):
+    from zoo.card import for_page
+
+    card = zoo.get_variant(name).card()
+    page = for_page(card)
+    assert "](sample.jpg)" in card and "sample.jpg" not in page  # the page cannot reach a file beside the card
+    assert card.startswith("---\n") and not page.startswith("---") and "**Use it for:**" in page
