@@ -194,6 +194,9 @@ def test_push_sends_only_the_checkpoint_and_refuses_bad_folders(checkpoint, tmp_
     (run / "encoder.safetensors").write_bytes(b"x")
     assert "encoder.safetensors" in hub.push_files(run)
     (run / "encoder.safetensors").unlink()
+    (run / "sample.jpg").write_bytes(b"jpeg")  # the card shows it: it travels with the card
+    assert hub.push_files(run)[-1] == "sample.jpg"
+    (run / "sample.jpg").unlink()
     # Refused before any network call: HfApi would fail on the invalid endpoint otherwise.
     (run / "README.md").unlink()
     with pytest.raises(zoo.ZooError, match=r"no README\.md model card"):

@@ -17,9 +17,8 @@ from pathlib import Path
 import torch
 
 import zoo
+from zoo.card import SAMPLE_FILE
 from zoo.checkpoint import AdaINCheckpoint
-
-SAMPLE_FILE = "sample.jpg"
 
 
 def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:

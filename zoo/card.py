@@ -249,7 +249,8 @@ METRICS_IN_WORDS = """\
 """
 
 
-SAMPLE_LINE = "![sample]({})"  # the card's sample image, a file beside it
+SAMPLE_FILE = "sample.jpg"  # the card's sample image (a contact sheet), beside it: it travels with the card
+SAMPLE_LINE = "![sample]({})"
 
 
 def for_page(card: str) -> str:

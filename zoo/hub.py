@@ -1,9 +1,9 @@
 """Checkpoints on the Hugging Face Hub: `hf://ORG/NAME[@REV]` references, pulls into the HF cache.
 
-Only checkpoint files ever travel (`CHECKPOINT_FILES`): a pull never fetches a
-pickle or a training leftover, and a push never uploads one. Downloads go through
-huggingface_hub's cache, so `HF_HOME`, `HF_HUB_CACHE`, `HF_ENDPOINT` and
-`HF_HUB_OFFLINE` work as they do for every other Hub client.
+Only checkpoint files ever travel (`CHECKPOINT_FILES`: the weights, the config, the card and the card's sample
+image): a pull never fetches a pickle or a training leftover, and a push never uploads one. Downloads go through
+huggingface_hub's cache, so `HF_HOME`, `HF_HUB_CACHE`, `HF_ENDPOINT` and `HF_HUB_OFFLINE` work as they do for
+every other Hub client.
 """
 
 from __future__ import annotations
@@ -35,11 +35,12 @@ from vst_core.checkpoint import (
     load_checkpoint,
 )
 
+from .card import SAMPLE_FILE
 from .errors import ZooError
 
 SCHEME = "hf://"
 CARD_FILE = "README.md"
-CHECKPOINT_FILES = (MODEL_FILE, CONFIG_FILE, ENCODER_FILE, CARD_FILE)
+CHECKPOINT_FILES = (MODEL_FILE, CONFIG_FILE, ENCODER_FILE, CARD_FILE, SAMPLE_FILE)
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 # A branch, tag, commit or `refs/pr/N`: git ref characters, relative, no empty or dot-led path parts. The Hub
 # cache joins the revision onto a path, so `/etc/passwd` or `../x` would name a local file.
