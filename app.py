@@ -54,7 +54,7 @@ from vst_core.pipeline import Clip, Frame, Lane, Pipeline, record
 from vst_live import LiveServer
 from zoo import ZooError, hub
 from zoo.card import for_page
-from zoo.hub import SCHEME, HubRef
+from zoo.hub import HubRef
 
 log = logging.getLogger("vst.app")
 
@@ -158,7 +158,7 @@ def resolve_variant(text: str | None) -> str:
     looks_local = ref.startswith(("/", ".", "~")) or "\\" in ref
     if not looks_local:
         try:
-            return str(HubRef.parse(ref if ref.startswith(SCHEME) else SCHEME + ref))
+            return str(HubRef.from_text(ref))
         except ZooError as e:
             if "/" in ref:  # it was meant as a Hub repo: say what is wrong with it
                 raise VstError(str(e)) from None

@@ -307,3 +307,10 @@ def test_a_card_on_a_web_page_keeps_its_words_but_not_its_files(name):
     page = for_page(card)
     assert "](sample.jpg)" in card and "sample.jpg" not in page  # the page cannot reach a file beside the card
     assert card.startswith("---\n") and not page.startswith("---") and "**Use it for:**" in page
+
+
+@pytest.mark.parametrize("text", ["org/name", "hf://org/name", "org/name@v1", "hf://org/name@v1"])
+def test_a_hub_repo_reads_the_same_with_or_without_its_prefix(text):
+    ref = hub.HubRef.from_text(text)
+    assert ref.repo_id == "org/name" and ref.revision == ("v1" if "@" in text else None)
+    assert hub.HubRef.from_text(str(ref)) == ref

@@ -62,8 +62,8 @@ class AdaINCheckpoint(
         """A checkpoint folder, or `ORG/NAME` (with or without `hf://`) at `revision`, fetched into the HF cache."""
         folder = Path(pretrained_model_name_or_path)
         if not folder.is_dir():
-            name = str(pretrained_model_name_or_path).removeprefix(hub.SCHEME)
-            ref = hub.HubRef.parse(hub.SCHEME + name + (f"@{revision}" if revision else ""))
+            name = str(pretrained_model_name_or_path)
+            ref = hub.HubRef.from_text(name + (f"@{revision}" if revision else ""))
             folder = hub.download(ref)
         return super().from_pretrained(folder, **kwargs)
 
@@ -102,7 +102,7 @@ class AdaINCheckpoint(
 def push(folder: str | Path, repo_id: str, *, private: bool = False, revision: str | None = None) -> tuple[str, str]:
     """Verify a checkpoint folder and push it with `push_to_hub` (the checkpoint files as read, its card as it is,
     no training leftovers); `revision` is a branch, created if needed. Returns (commit url, commit sha)."""
-    ref = hub.HubRef.parse(f"{hub.SCHEME}{repo_id}")
+    ref = hub.HubRef.from_text(repo_id)
     if not Path(folder).is_dir():
         raise CheckpointError(f"checkpoint folder not found: {folder}")
     model = AdaINCheckpoint.from_pretrained(folder)  # refuses pickles, wrong layouts, foreign encoders

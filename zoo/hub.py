@@ -71,6 +71,11 @@ class HubRef:
             raise ZooError(f"{ref!r}: {revision!r} is not a branch, tag or commit name")
         return cls(repo_id, revision or None)
 
+    @classmethod
+    def from_text(cls, text: str) -> HubRef:
+        """`ORG/NAME[@REVISION]` as a user types it, with or without `hf://` (the one place the prefix is optional)."""
+        return cls.parse(text if text.startswith(SCHEME) else SCHEME + text)
+
     @property
     def pinned(self) -> bool:
         """Whether the reference names a commit, so that it always means the same weights."""
