@@ -5,8 +5,9 @@
 
 Tabs: *Compare* (a clip and a style, two variants: one video of input | A | B with its audio, each panel
 labelled, stylized frames and fps streamed while they run, then the per-frame temporal error of both and
-their metrics), *Photo* (a still image, the same two variants), *Camera filter* (a webcam stylized live)
-and *Model zoo* (the registered variants and their model cards).
+their metrics), *Photo* (a still image, the same two variants), *Camera filter* (a webcam stylized live over
+WebRTC: `vst_live`'s page at /live, with Gradio's own stream as the fallback) and *Model zoo* (the registered
+variants and their model cards).
 
 The comparisons are also API endpoints. `/compare(video, style, variant_a, variant_b, alpha, keep_color, size,
 style_b, mix, stabilize_a, stabilize_b)` (all but the first four have defaults) returns, in this order: the
