@@ -486,6 +486,8 @@ class CameraFilter:
 
     def update(self, fields: Mapping[str, Any]) -> CameraFilter:
         """What a visitor sent, checked: the style by a bundled painting's name (an upload comes by `with_style`)."""
+        if not isinstance(fields, Mapping):
+            raise VstError(f"camera settings are an object of named values, got {type(fields).__name__}")
         known = {f.name for f in dataclasses.fields(self)}
         unknown = sorted(set(fields) - known)
         if unknown:
@@ -554,7 +556,7 @@ def camera(
         return inline_jpeg(resize_frame(frame, CAMERA_SIZE, upscale=False), "camera"), "choose a style image", clock
     try:
         settings = {"variant": variant, "alpha": alpha, "keep_color": keep_color, "size": size}
-        stylize = CameraFilter().update(settings).with_style(style)
+        stylize = CameraFilter(style=style).update(settings)  # the upload, checked with the rest
     except VstError as e:
         raise refusal(e) from None
     start = time.perf_counter()

@@ -63,6 +63,7 @@ def one_stream(browser, url: str, size: int, seconds: float, pid: int) -> dict[s
     try:
         page.goto(url + "live")
         page.locator("#style option").first.wait_for(state="attached", timeout=60_000)
+        page.evaluate(f"window.vstLive.keepMs = {1000 * (WARM_UP + seconds + 60)}")  # the whole run's history
         page.locator("#size").select_option(str(size))
         page.locator("#start").click()
         page.wait_for_function("window.vstLive.painted.length > 0 || window.vstLive.error", timeout=120_000)

@@ -9,6 +9,7 @@ A target gets raw bytes; `Input` splits them into the parts a door takes (files,
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import struct
 import tempfile
@@ -173,9 +174,14 @@ def app_request(data: bytes) -> None:
     import app  # here: the other targets need no Gradio (fuzz.worker imports it instrumented for this one)
 
     source = Input(data)
-    if source.pick((0, 1)):
-        fields = {source.pick([*CAMERA_FIELDS, "colour"]): source.value() for _ in range(source.pick(range(4)))}
+    kind = source.pick((0, 1, 2))
+    if kind == 1:  # the live camera's settings, as a JSON client sends them
+        names = [f.name for f in dataclasses.fields(app.CameraFilter)]
+        fields = {source.pick([*names, "colour"]): source.value() for _ in range(source.pick(range(4)))}
         app.CameraFilter().update(fields)
+        return
+    if kind == 2:  # settings that are not an object at all
+        app.CameraFilter().update(source.value())
         return
     video_file = file_of(source.blob(), source.suffix(), "clip")
     style_file = file_of(source.blob(), source.suffix(), "style")
@@ -189,8 +195,6 @@ def app_request(data: bytes) -> None:
         *(source.value() for _ in range(6)),
     )
 
-
-CAMERA_FIELDS = ["variant", "style", "alpha", "keep_color", "size"]
 
 TARGETS: dict[str, Callable[[bytes], None]] = {
     f.__name__: door(f) for f in (flo, image, video, checkpoint, hub_ref, app_request)

@@ -99,6 +99,8 @@ def camera_filter():
         ({"size": 4000}, "processing size must be within"),
         ({"style": "/etc/passwd"}, "unknown style '/etc/passwd': pick one of"),
         ({"variant": "no-such-variant"}, "unknown variant 'no-such-variant'"),
+        ({"variant": 7}, "a variant is a name or a Hub repo id, got int 7"),
+        (["variant"], "camera settings are an object of named values, got list"),
     ],
 )
 def test_bad_camera_settings_get_one_line(camera_filter, fields: dict, message: str) -> None:
@@ -183,6 +185,7 @@ def post(url: str, body: bytes) -> tuple[int, dict]:
         ("live/offer", b'{"sdp": "v=0", "type": "offer", "stamp_rows": 999}', 400, "stamp_rows (0 to 64)"),
         ("live/offer", b'{"sdp": "v=0", "type": "offer"}', 400, "the offer has no video track"),
         ("live/offer", b'{"sdp": "m=video", "type": "offer", "settings": {"alpha": 9}}', 400, "alpha must be within"),
+        ("live/offer", b'{"sdp": "m=video", "type": "offer", "settings": ["variant"]}', 400, "an object of named"),
         ("live/offer", b'{"sdp": "garbage", "type": "offer"}', 400, "the offer has no video track"),
         ("live/offer", b'{"sdp": "v=0", "type": "answer"}', 400, "the browser's offer could not be answered"),
         ("live/nosuch/settings", b"{}", 404, "no such stream"),

@@ -187,6 +187,7 @@ class LiveServer:
         self.sessions: dict[str, Session] = {}
         self.model = ThreadPoolExecutor(1, thread_name_prefix="vst-live-model", initializer=model_setup)
         self.uploads = Path(tempfile.mkdtemp(prefix="vst-live-"))
+        self.html = PAGE.read_text()
 
     def routes(self) -> list[Route]:
         return [
@@ -201,7 +202,7 @@ class LiveServer:
         ]
 
     async def page(self, request: Request) -> Response:
-        return HTMLResponse(PAGE.read_text())
+        return HTMLResponse(self.html)
 
     async def options(self, request: Request) -> Response:
         return JSONResponse(self.make_filter().options())
@@ -248,6 +249,11 @@ class LiveServer:
         answer = session.pc.localDescription
         return JSONResponse({"sdp": answer.sdp, "type": answer.type, "session": session.id})
 
+    def _session(self, request: Request) -> Session | Response:
+        """The stream the request's path names, or the one line saying it is gone."""
+        session = self.sessions.get(request.path_params["id"])
+        return refuse("no such stream: it ended, or the server restarted", 404) if session is None else session
+
     async def _expire_unless_streaming(self, session: Session) -> None:
         """A session whose camera never sent a frame gives its slot back (a client that offered and left)."""
         await asyncio.sleep(STALL_SECONDS)
@@ -269,9 +275,9 @@ class LiveServer:
                 await self._end(session)
 
     async def settings(self, request: Request) -> Response:
-        session = self.sessions.get(request.path_params["id"])
-        if session is None:
-            return refuse("no such stream: it ended, or the server restarted", 404)
+        session = self._session(request)
+        if isinstance(session, Response):
+            return session
         body = await json_body(request)
         if isinstance(body, Response):
             return body
@@ -283,9 +289,9 @@ class LiveServer:
 
     async def style(self, request: Request) -> Response:
         """A style image of the visitor's, as the request's body; the stream goes on with the old one if it is bad."""
-        session = self.sessions.get(request.path_params["id"])
-        if session is None:
-            return refuse("no such stream: it ended, or the server restarted", 404)
+        session = self._session(request)
+        if isinstance(session, Response):
+            return session
         data = bytearray()
         async for chunk in request.stream():
             data += chunk
@@ -304,9 +310,9 @@ class LiveServer:
         return JSONResponse(session.filter.options())
 
     async def stats(self, request: Request) -> Response:
-        session = self.sessions.get(request.path_params["id"])
-        if session is None:
-            return refuse("no such stream: it ended, or the server restarted", 404)
+        session = self._session(request)
+        if isinstance(session, Response):
+            return session
         return JSONResponse(session.stats())
 
     async def close(self, request: Request) -> Response:
