@@ -87,7 +87,7 @@ def test_lite_variants_stylize_offline_through_the_same_engine(name):
 def test_the_camera_filter_defaults_to_lite_at_the_size_it_keeps_up_at():
     import app
 
-    # 240 px: 19.8 fps delivered from a 30 fps camera on 2 cores (benchmarks/results/camera); up to 360 offered
+    # 240 px: 24.5 fps delivered from a 30 fps camera on 2 cores (benchmarks/results/camera); up to 360 offered
     assert app.CAMERA_VARIANT in LITE_VARIANTS and app.CAMERA_SIZE == 240 and max(app.CAMERA_SIZES) >= 360
     config = json.loads((zoo.registry.WEIGHTS_DIR / app.CAMERA_VARIANT / "config.json").read_text())
     assert config["distilled_from"]["teacher_recipe"] == "noise-resilient" and config["noise"]
