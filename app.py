@@ -6,7 +6,7 @@
 Tabs: *Compare* (a clip and a style, two variants: one video of input | A | B with its audio, each panel
 labelled, stylized frames and fps streamed while they run, then the per-frame temporal error of both and
 their metrics), *Photo* (a still image, the same two variants), *Camera filter* (a webcam stylized live over
-WebRTC: `vst_live`'s page at /live, with Gradio's own stream as the fallback) and *Model zoo* (the registered
+WebRTC: `vst.live`'s page at /live, with Gradio's own stream as the fallback) and *Model zoo* (the registered
 variants and their model cards).
 
 The comparisons are also API endpoints. `/compare(video, style, variant_a, variant_b, alpha, keep_color, size,
@@ -16,7 +16,7 @@ metrics table, the per-frame temporal error (a plot of columns frame, temporal e
 stylized frames of A and B (inline HTML). `/photo(photo, style, variant_a, variant_b, alpha, keep_color, size)`
 returns both images, then how long each variant took.
 
-Models come only through `zoo`, clips only through `vst_core.pipeline`; this file is the web layer.
+Models come only through `zoo`, clips only through `vst.core.pipeline`; this file is the web layer.
 """
 
 from __future__ import annotations
@@ -45,17 +45,17 @@ import pandas as pd
 import torch
 from PIL import Image
 
-import zoo
-from vst_cli import MEDIA
-from vst_core import VstError
-from vst_core.encoder import cache_dir
-from vst_core.images import load_image, resize_frame, to_uint8
-from vst_core.metrics import TemporalMetrics
-from vst_core.pipeline import Clip, Frame, Lane, Pipeline, record
-from vst_live import LiveServer
-from zoo import ZooError, hub
-from zoo.card import for_page
-from zoo.hub import HubRef
+from vst import zoo
+from vst.cli import MEDIA
+from vst.core import VstError
+from vst.core.encoder import cache_dir
+from vst.core.images import load_image, resize_frame, to_uint8
+from vst.core.metrics import TemporalMetrics
+from vst.core.pipeline import Clip, Frame, Lane, Pipeline, record
+from vst.live import LiveServer
+from vst.zoo import ZooError, hub
+from vst.zoo.card import for_page
+from vst.zoo.hub import HubRef
 
 log = logging.getLogger("vst.app")
 
@@ -70,7 +70,7 @@ CAMERA_SIZE = 240  # the camera's default short side: the size that keeps up wit
 CAMERA_SIZES = (180, 240, 288, 360)  # the live page's choices
 CAMERA_STYLES = tuple(sorted(p.name for p in MEDIA.glob("*.jpg")))  # the paintings the live page offers by name
 CAMERA_STYLE = str(MEDIA / "starry_night.jpg")
-LIVE_FRAME = (  # the WebRTC camera page (vst_live), inside the Camera filter tab
+LIVE_FRAME = (  # the WebRTC camera page (vst.live), inside the Camera filter tab
     '<iframe src="live" allow="camera; autoplay" title="live camera filter" '
     'style="width:100%;height:560px;border:0"></iframe>'
 )
@@ -817,6 +817,6 @@ def serve(host: str | None = None, port: int | None = None, share: bool = False)
 
 
 if __name__ == "__main__":  # `python app.py [--host H] [--port P] [--share]` from a checkout: `vst app`
-    from vst_cli import main
+    from vst.cli import main
 
     raise SystemExit(main(["app", *sys.argv[1:]]))

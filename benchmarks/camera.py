@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         raise SystemExit("camera.py: no `chromium` on PATH (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
-    import app
+    from vst import app
 
     command = command_line("benchmarks/camera.py", parser, args)
     print(f"# {command}", flush=True)

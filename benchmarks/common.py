@@ -38,7 +38,7 @@ def hardware(*packages: str) -> str:
     """The machine line of a report, with the versions of torch and `packages`: timings mean nothing without it."""
     import torch  # here, not at the top: a benchmark that only drives a server imports this module too
 
-    from vst_core.stylizer import cpu_has_bf16
+    from vst.core.stylizer import cpu_has_bf16
 
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
     versions = ", ".join(f"{p} {importlib.metadata.version(p)}" for p in ("torch", *packages))

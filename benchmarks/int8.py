@@ -19,9 +19,9 @@ import torch
 from common import DATA, command_line, hardware
 from torch import nn
 
-import zoo
-from vst_core.adain import StyleStats, adain
-from vst_core.images import load_image
+from vst import zoo
+from vst.core.adain import StyleStats, adain
+from vst.core.images import load_image
 
 
 class Network(nn.Module):

@@ -46,7 +46,7 @@ import av
 import numpy as np
 from common import command_line, hardware
 
-from vst_cli import MEDIA
+from vst.cli import MEDIA
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_EVERY = 0.5  # seconds between RSS samples

@@ -36,14 +36,14 @@ import torch
 from common import DATA, add_factory_options, command_line, factory_options, hardware
 from PIL import Image
 
-import zoo
-from training.evaluate import spread
-from training.split import validation_styles
-from vst_core import TAPS, load_encoder
-from vst_core.images import load_image, to_tensor, to_uint8
-from vst_core.metrics import colour_distance, colour_stats, content_distance, style_ratio, style_targets
-from vst_core.noise import add_noise
-from vst_core.pipeline import Pipeline
+from vst import zoo
+from vst.core import TAPS, load_encoder
+from vst.core.images import load_image, to_tensor, to_uint8
+from vst.core.metrics import colour_distance, colour_stats, content_distance, style_ratio, style_targets
+from vst.core.noise import add_noise
+from vst.core.pipeline import Pipeline
+from vst.training.evaluate import spread
+from vst.training.split import validation_styles
 
 NOISE = (("gaussian", 0.03), ("impulse", 0.003))
 PORTRAITS = Path(__file__).resolve().parents[1] / "training" / "portraits" / "eval"

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-import zoo
-from vst_core.images import load_image, to_uint8
-from vst_core.video import frame_count, iter_frames
+from vst import zoo
+from vst.core.images import load_image, to_uint8
+from vst.core.video import frame_count, iter_frames
 
 LABEL = 16  # pixels of the top band with the variants' names
 

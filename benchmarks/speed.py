@@ -2,7 +2,7 @@
 
 The naive reference is what the AdaIN reference test script does for every frame:
 fp32, default memory layout, one frame at a time, and the style image encoded
-again for every frame. The engine is `vst_core.Stylizer` as `vst stylize` runs it:
+again for every frame. The engine is `vst.core.Stylizer` as `vst stylize` runs it:
 the style encoded once, `--precision auto` (bf16 + channels_last on CPUs with
 native bf16, fp16 on CUDA), optionally batched and compiled. Both see the same
 uint8 frames and return uint8 frames, so conversions are counted on both sides.
@@ -38,10 +38,10 @@ import torch
 from common import DATA, add_factory_options, command_line, factory_options, hardware
 from torch.utils.flop_counter import FlopCounterMode
 
-import zoo
-from vst_core import Decoder, StyleStats, Stylizer, VGGEncoder, load_encoder
-from vst_core.adain import adain, mean_std
-from vst_core.images import load_image
+from vst import zoo
+from vst.core import Decoder, StyleStats, Stylizer, VGGEncoder, load_encoder
+from vst.core.adain import adain, mean_std
+from vst.core.images import load_image
 
 EMBEDDED = Path(__file__).resolve().parents[1] / "zoo" / "weights" / "noise-resilient"
 STYLE = DATA / "style" / "starry_night.jpg"

@@ -9,7 +9,7 @@ decode; the report gives, against the unstabilized output, the sharpness (mean g
 last second and of the whole clip (target: within 10 %), the flow-warping error (DIS flow with consistency
 checks, the estimator the stabilizer itself uses, so it flatters it: MPI-Sintel's ground truth in
 `temporal.py` is the fair number), the style distance (every 8th frame), fps and the scene cuts detected.
-`--max-weight` overrides `vst_core.stabilize.MAX_WEIGHT`, the previous output's weight at strength 1.
+`--max-weight` overrides `vst.core.stabilize.MAX_WEIGHT`, the previous output's weight at strength 1.
 
 *Cases*: the last frame of MPI-Sintel `ambush_4` (fast motion that DIS flow gets wrong) and the first frame
 after the clip's first cut, each next to the unstabilized output and the difference (x4).
@@ -26,12 +26,12 @@ from pathlib import Path
 import numpy as np
 from common import DATA, command_line, hardware
 
-import zoo
-from vst_core import load_encoder, stabilize
-from vst_core.flow import flow_and_mask
-from vst_core.images import load_image, save_image, to_uint8
-from vst_core.metrics import StyleMetrics, sharpness, warping_error
-from vst_core.pipeline import Clip, Frame, Lane, Pipeline, label, run
+from vst import zoo
+from vst.core import load_encoder, stabilize
+from vst.core.flow import flow_and_mask
+from vst.core.images import load_image, save_image, to_uint8
+from vst.core.metrics import StyleMetrics, sharpness, warping_error
+from vst.core.pipeline import Clip, Frame, Lane, Pipeline, label, run
 
 LAST_SECOND = 1.0
 

@@ -5,7 +5,7 @@
         --size 96 --max-frames 3 --styles starry_night --option optical-flow:iterations=100,50  # with optical flow
     python benchmarks/temporal.py --stabilize 0.5 1      # every variant also through the stabilizer, at two strengths
 
-Per clip, row and style (exact definitions in `vst_core.metrics`; sharpness and ghosting below):
+Per clip, row and style (exact definitions in `vst.core.metrics`; sharpness and ghosting below):
 - temporal error: the poster's E_tempAvg (lower is more stable);
 - SSIM between stylized and input frames (the poster's protocol);
 - warping error (Lai et al. 2018): MPI-Sintel pairs use the ground-truth flow and occlusion masks (pairs without
@@ -18,7 +18,7 @@ Per clip, row and style (exact definitions in `vst_core.metrics`; sharpness and 
   the flow above cannot be trusted), where a stabilizer has nothing to carry over: what differs there is the past,
   smeared in;
 - seconds per frame spent stylizing (and stabilizing), first frame excluded (decoding and metrics excluded).
-Each variant runs through the lanes of `vst_core.pipeline` over one pass of the frames: unstabilized (row `variant`)
+Each variant runs through the lanes of `vst.core.pipeline` over one pass of the frames: unstabilized (row `variant`)
 and, for each --stabilize strength S > 0, stabilized (row `variant + stabilize S`). Results are averaged over styles,
 then reported per clip and as the mean over clips, with the relative change against the first row, and for
 stabilized rows against the same variant unstabilized. Writes temporal.md, temporal.json and PNG plots to --out.
@@ -43,13 +43,13 @@ import torch
 from common import DATA, add_factory_options, command_line, factory_options, hardware
 from PIL import Image
 
-import zoo
-from vst_core import StyleStats, VGGEncoder, load_encoder
-from vst_core.flow import flow_and_mask, inside, read_flo, resize_flow, resize_mask
-from vst_core.images import load_image, to_uint8
-from vst_core.metrics import StyleMetrics, TemporalMetrics, ghosting, revealed, sharpness, style_targets
-from vst_core.pipeline import Frame, Lane, lane_name, run
-from vst_core.video import iter_frames
+from vst import zoo
+from vst.core import StyleStats, VGGEncoder, load_encoder
+from vst.core.flow import flow_and_mask, inside, read_flo, resize_flow, resize_mask
+from vst.core.images import load_image, to_uint8
+from vst.core.metrics import StyleMetrics, TemporalMetrics, ghosting, revealed, sharpness, style_targets
+from vst.core.pipeline import Frame, Lane, lane_name, run
+from vst.core.video import iter_frames
 
 DEFAULT_STYLES = ("starry_night", "the_scream", "mondrian")
 METRICS = (  # key, label, higher is better

@@ -13,7 +13,7 @@ import av
 import numpy as np
 from PIL import Image
 
-from vst_core.flow import read_flo, write_flo
+from vst.core.flow import read_flo, write_flo
 
 from .targets import SUFFIXES, frame
 

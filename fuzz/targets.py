@@ -18,13 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from vst_core import VstError
-from vst_core.flow import read_flo
-from vst_core.images import load_image, save_image
-from vst_core.pipeline import Clip
-from vst_core.video import VideoWriter
-from zoo import hub
-from zoo.hub import HubRef
+from vst.core import VstError
+from vst.core.flow import read_flo
+from vst.core.images import load_image, save_image
+from vst.core.pipeline import Clip
+from vst.core.video import VideoWriter
+from vst.zoo import hub
+from vst.zoo.hub import HubRef
 
 WORK = Path(tempfile.mkdtemp(prefix="vst-fuzz-"))  # each worker's scratch folder
 LITE_ENCODER = Path(__file__).resolve().parents[1] / "zoo" / "weights" / "lite" / "encoder.safetensors"
@@ -126,7 +126,7 @@ def frame(*parts: bytes | int) -> bytes:
 
 
 def flo(data: bytes) -> None:
-    """A `.flo` optical-flow file (Sintel's ground truth, `vst_core.flow.read_flo`)."""
+    """A `.flo` optical-flow file (Sintel's ground truth, `vst.core.flow.read_flo`)."""
     read_flo(file_of(data, ".flo"))
 
 
@@ -171,7 +171,7 @@ def hub_ref(data: bytes) -> None:
 
 def app_request(data: bytes) -> None:
     """What a visitor's browser or an API client sends: a comparison's inputs, and live camera settings."""
-    import app  # here: the other targets need no Gradio (fuzz.worker imports it instrumented for this one)
+    from vst import app  # here: the other targets need no Gradio (fuzz.worker imports it instrumented for this one)
 
     source = Input(data)
     kind = source.pick((0, 1, 2))

@@ -17,11 +17,11 @@ def main() -> None:
 
     if target == "app_request":
         import gradio  # noqa: F401
-    with atheris.instrument_imports(include=["vst_core", "zoo", "app", "vst_live", "fuzz"]):
+    with atheris.instrument_imports(include=["vst", "fuzz"]):
         from fuzz.targets import TARGETS
 
         if target == "app_request":
-            import app  # noqa: F401
+            from vst import app  # noqa: F401
     atheris.Setup([sys.argv[0], *sys.argv[2:]], TARGETS[target])
     atheris.Fuzz()
 

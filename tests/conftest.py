@@ -71,7 +71,7 @@ def write_video(
 @pytest.fixture(scope="session")
 def random_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A checkpoint folder with a random-weight decoder against the default encoder (same cost as a trained one)."""
-    from vst_core import Decoder, load_encoder, save_checkpoint
+    from vst.core import Decoder, load_encoder, save_checkpoint
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("random_checkpoint")
@@ -127,7 +127,7 @@ def app_server(app_tmp: Path, random_checkpoint: Path) -> Iterator[str]:
     It serves the embedded checkpoints; where they are missing, `VST_ZOO_<NAME>` points the built-in
     variants at a random-weight checkpoint, which runs the same code. Its log is shown if it fails to start.
     """
-    import zoo
+    from vst import zoo
 
     root = Path(__file__).resolve().parents[1]
     stand_ins = {

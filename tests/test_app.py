@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vst_core.images import fit_size
+from vst.core.images import fit_size
 
 ROOT = Path(__file__).resolve().parents[1]
 MEDIA = ROOT / "vst_cli" / "media"
@@ -120,8 +120,7 @@ def test_a_run_stopped_at_the_time_limit_leaves_no_files(
 ) -> None:
     import gradio as gr
 
-    import app
-    import zoo
+    from vst import app, zoo
 
     pipeline = zoo.load(str(random_checkpoint))
     monkeypatch.setattr(app, "get_pipeline", lambda ref: pipeline)
@@ -207,7 +206,7 @@ def test_bad_uploads_get_readable_errors_and_the_server_keeps_serving(
 def test_a_clip_that_states_no_duration_is_cut_at_the_limit(client, tmp_path: Path, app_tmp: Path) -> None:
     from gradio_client import handle_file
 
-    import app
+    from vst import app
 
     raw = tmp_path / "raw.mp4"  # a raw H.264 stream under an .mp4 name: no duration, 25 fps guessed
     with av.open(str(raw), "w", format="h264") as out:
@@ -248,8 +247,8 @@ def test_a_photo_with_both_variants(client, tmp_path: Path) -> None:
 
 
 def test_variant_errors_show_what_was_typed() -> None:
-    import app
-    from vst_core import VstError
+    from vst import app
+    from vst.core import VstError
 
     with pytest.raises(VstError) as info:
         app.resolve_variant("/srv/models/baseline")

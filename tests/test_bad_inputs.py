@@ -13,7 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from vst_core import CheckpointError, EncoderError, load_checkpoint, load_encoder
+from vst.core import CheckpointError, EncoderError, load_checkpoint, load_encoder
 
 
 class _Payload:
@@ -56,7 +56,7 @@ def test_a_stopped_run_leaves_no_file_behind(sig, make_video, style_image, rando
     out.mkdir()
     argv = ["stylize", clip, "--style", style_image, "--checkpoint", random_checkpoint, "-o", out / "styled.mp4"]
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys, vst_cli; sys.exit(vst_cli.main(sys.argv[1:]))", *map(str, argv)]
+        [sys.executable, "-c", "import sys, vst.cli; sys.exit(vst.cli.main(sys.argv[1:]))", *map(str, argv)]
     )
     deadline = time.monotonic() + 120
     while not any(out.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
@@ -77,9 +77,9 @@ def test_a_corrupt_bundled_encoder_is_one_error(random_checkpoint, tmp_path):
 @pytest.mark.parametrize("delay", [0.3, 1.0])
 def test_ctrl_c_while_starting_up_is_one_line(delay, tiny_video, style_image, tmp_path):
     argv = ["stylize", tiny_video, "--style", style_image, "-o", tmp_path / "out.mp4"]
-    # "started" once vst_cli is imported, just before main() takes over the signals: on a busy machine the
+    # "started" once vst.cli is imported, just before main() takes over the signals: on a busy machine the
     # interpreter itself can take longer than `delay` to start, and a signal then is Python's, not vst's.
-    code = "import sys, vst_cli; print('started', flush=True); sys.exit(vst_cli.main(sys.argv[1:]))"
+    code = "import sys, vst.cli; print('started', flush=True); sys.exit(vst.cli.main(sys.argv[1:]))"
     proc = subprocess.Popen(
         [sys.executable, "-c", code, *map(str, argv)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

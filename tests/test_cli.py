@@ -20,10 +20,10 @@ import pytest
 import torch
 from PIL import Image
 
-import vst_cli as cli
-from vst_core import VstError, images
-from vst_core.images import load_image
-from vst_core.video import probe
+import vst.cli as cli
+from vst.core import VstError, images
+from vst.core.images import load_image
+from vst.core.video import probe
 
 VARIANTS = Path(cli.__file__).parents[1] / "zoo" / "weights"
 
@@ -288,7 +288,7 @@ def test_a_file_of_the_wrong_kind_gets_the_same_line_from_the_cli_and_the_api(
 ):
     """`vst stylize README.md ...` says what README.md is, not that the output must be an .mp4 (the old message);
     the Python API raises the same sentence."""
-    import zoo
+    from vst import zoo
 
     content, style, words = _wrong_kind(tmp_path, tiny_video, style_image)[case]
     out = tmp_path / ("out.mp4" if content.suffix == ".mp4" else "out.png")
@@ -348,7 +348,7 @@ def test_output_never_overwrites_input(style_image, random_checkpoint, tmp_path,
 
 def _vst() -> list[str]:
     script = shutil.which("vst", path=str(Path(sys.executable).parent))
-    return [script] if script else [sys.executable, "-m", "vst_cli"]
+    return [script] if script else [sys.executable, "-m", "vst.cli"]
 
 
 @pytest.mark.parametrize("case", ["text named .mp4"])
@@ -519,13 +519,13 @@ def test_one_file_under_two_processes(rank, style_image, random_checkpoint, tmp_
 
 
 def test_torchrun_splits_a_batch(make_video, style_image, random_checkpoint, tmp_path):
-    """A real `torchrun --nproc-per-node 2 -m vst_cli stylize DIR`: every output written once, by one process."""
+    """A real `torchrun --nproc-per-node 2 -m vst.cli stylize DIR`: every output written once, by one process."""
     outputs = _library(tmp_path / "in", make_video)
     Image.fromarray(_gradient(24, 32)).save(tmp_path / "in" / "d.png")
     outputs["d.png"] = "d.png"
     out = tmp_path / "out"
     torchrun = Path(sys.executable).parent / "torchrun"
-    argv = [torchrun, "--standalone", "--nproc-per-node", "2", "-m", "vst_cli", "stylize", tmp_path / "in"]
+    argv = [torchrun, "--standalone", "--nproc-per-node", "2", "-m", "vst.cli", "stylize", tmp_path / "in"]
     argv += ["--style", style_image, "--style-size", "0", "--checkpoint", random_checkpoint, "-o", out]
     done = subprocess.run(list(map(str, argv)), capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -595,7 +595,7 @@ def test_a_missing_extra_is_named_in_one_line(blocked: str, command: str, messag
     """The core install has no gradio, OpenCV or scikit-image: what needs them says which extra brings them."""
     image = str(cli.MEDIA / "wave.jpg")
     argv = ["app"] if command == "app" else ["stylize", image, "--style", image, "--variant", "optical-flow"]
-    code = f"import sys; sys.modules[{blocked!r}] = None; import vst_cli; sys.exit(vst_cli.main(sys.argv[1:]))"
+    code = f"import sys; sys.modules[{blocked!r}] = None; import vst.cli; sys.exit(vst.cli.main(sys.argv[1:]))"
     done = subprocess.run(
         [sys.executable, "-c", code, *argv, *(["-o", str(tmp_path / "out.png")] if command != "app" else [])],
         capture_output=True,

@@ -11,10 +11,10 @@ import pytest
 import torch
 from PIL import Image
 
-from training.data import FRAME_LONG_SIDE, Augment, CropStream, DataError, Zip, batches, find_files, image_files
-from training.pack import PACKED_PHOTOS, pack
-from training.split import VALIDATION_SIZE, make_split, source_of, validation_styles
-from vst_core.video import VideoWriter
+from vst.core.video import VideoWriter
+from vst.training.data import FRAME_LONG_SIDE, Augment, CropStream, DataError, Zip, batches, find_files, image_files
+from vst.training.pack import PACKED_PHOTOS, pack
+from vst.training.split import VALIDATION_SIZE, make_split, source_of, validation_styles
 
 SHARED_STYLES = Path(__file__).resolve().parents[2] / "shared" / "data" / "train" / "styles"
 

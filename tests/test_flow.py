@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vst_core.flow import (
+from vst.core.flow import (
     FlowError,
     consistency_mask,
     estimate_flow,

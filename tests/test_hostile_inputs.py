@@ -19,8 +19,8 @@ import av
 import numpy as np
 import pytest
 
-import vst_cli as cli
-from vst_core import VstError
+import vst.cli as cli
+from vst.core import VstError
 
 
 def _png_claiming(width: int, height: int) -> bytes:
@@ -125,7 +125,7 @@ def test_the_cli_says_one_line(kind, role, hostile, tiny_video, style_image, ran
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_python_api_raises_one_vst_error(kind, role, hostile, tiny_video, style_image, random_checkpoint, tmp_path):
-    import zoo
+    from vst import zoo
 
     pipeline = zoo.load(str(random_checkpoint))
     content, style = _inputs(role, hostile[kind], tiny_video, style_image)

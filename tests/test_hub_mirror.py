@@ -181,7 +181,7 @@ def vst(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
 def vst_batch(env: dict[str, str], *commands: list[str]) -> list[tuple[int, str, str]]:
     """Several `vst` command lines through `cli.main` in one subprocess (one import of torch, not one each)."""
     driver = (
-        "import contextlib, io, json, sys\nimport vst_cli as cli\nresults = []\n"
+        "import contextlib, io, json, sys\nimport vst.cli as cli\nresults = []\n"
         "for argv in json.loads(sys.argv[1]):\n"
         "    out, err = io.StringIO(), io.StringIO()\n"
         "    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):\n"
@@ -209,7 +209,7 @@ STYLIZE = """
 import sys
 import numpy as np
 import torch
-import zoo
+from vst import zoo
 stylizer = zoo.create_stylizer(sys.argv[1], device="cpu", precision="fp32")
 style = stylizer.encode_style(torch.rand(1, 3, 16, 16))
 (out,) = stylizer.stream([np.zeros((12, 20, 3), np.uint8)], style)
@@ -323,7 +323,7 @@ def test_hub_errors_are_one_clear_line(olah, mirrors, ckpt, tmp_path):
 
 APP_FETCH = """
 import json, sys
-import app
+from vst import app
 app.MAX_HUB_REPOS, app.MAX_HUB_BYTES = 2, int(sys.argv[1])
 for ref in json.loads(sys.argv[2]):
     try:

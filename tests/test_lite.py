@@ -11,10 +11,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch.utils.flop_counter import FlopCounterMode
 
-import zoo
-from vst_core import CheckpointError, Stylizer, save_checkpoint
-from vst_core.checkpoint import ENCODER_FILE, FULL, LITE
-from vst_core.encoder import EncoderIdentity, weights_sha256
+from vst import zoo
+from vst.core import CheckpointError, Stylizer, save_checkpoint
+from vst.core.checkpoint import ENCODER_FILE, FULL, LITE
+from vst.core.encoder import EncoderIdentity, weights_sha256
 
 LITE_VARIANTS = ("lite", "lite-noise-resilient")
 
@@ -85,7 +85,7 @@ def test_lite_variants_stylize_offline_through_the_same_engine(name):
 
 
 def test_the_camera_filter_defaults_to_lite_at_the_size_it_keeps_up_at():
-    import app
+    from vst import app
 
     # 240 px: 24.5 fps delivered from a 30 fps camera on 2 cores (benchmarks/results/camera); up to 360 offered
     assert app.CAMERA_VARIANT in LITE_VARIANTS and app.CAMERA_SIZE == 240 and max(app.CAMERA_SIZES) >= 360
@@ -94,7 +94,7 @@ def test_the_camera_filter_defaults_to_lite_at_the_size_it_keeps_up_at():
 
 
 def test_a_lite_checkpoint_saves_the_hub_way_byte_for_byte(tmp_path):
-    from zoo.checkpoint import AdaINCheckpoint
+    from vst.zoo.checkpoint import AdaINCheckpoint
 
     source = zoo.registry.WEIGHTS_DIR / "lite"
     model = AdaINCheckpoint.from_pretrained(source)

@@ -1,4 +1,4 @@
-"""The WebRTC camera (`vst_live`, served by the app at /live): its parts, then real streams in Chromium.
+"""The WebRTC camera (`vst.live`, served by the app at /live): its parts, then real streams in Chromium.
 
 The browser tests use Chromium's fake camera and the real `python app.py` server (`app_server` in conftest).
 """
@@ -20,8 +20,8 @@ from aioice.ice import get_host_addresses
 from aiortc import RTCPeerConnection, VideoStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
-from vst_core import VstError
-from vst_live import NO_INTERFACE, STALL_SECONDS, NewestFrame, Session, StylizedTrack, with_stamp
+from vst.core import VstError
+from vst.live import NO_INTERFACE, STALL_SECONDS, NewestFrame, Session, StylizedTrack, with_stamp
 
 CHROMIUM = shutil.which("chromium")
 

@@ -9,8 +9,8 @@ import pytest
 import torch
 from test_flow import texture as flow_texture
 
-from vst_core import StyleStats, load_encoder, mean_std
-from vst_core.metrics import (
+from vst.core import StyleStats, load_encoder, mean_std
+from vst.core.metrics import (
     TEMPORAL_EPS,
     StyleMetrics,
     TemporalMetrics,
@@ -163,7 +163,7 @@ def test_content_distance_zero_at_the_adain_target():
     torch.manual_seed(0)
     content = torch.rand(1, 8, 5, 5)
     style = StyleStats(torch.rand(1, 8, 1, 1), torch.rand(1, 8, 1, 1) + 0.1)
-    from vst_core import adain
+    from vst.core import adain
 
     target = adain(content, style)
     assert content_distance(target, content, style) == pytest.approx(0.0, abs=1e-10)

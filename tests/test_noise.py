@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vst_core.noise import add_noise, random_shift, shift
+from vst.core.noise import add_noise, random_shift, shift
 
 
 def test_gaussian_noise_has_the_requested_sigma():

@@ -7,11 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
-import zoo
-from vst_core.flow import flow_and_mask, warp
-from vst_core.images import to_tensor
-from vst_core.optical_flow_stylizer import GramStyle, OpticalFlowStylizer, gram
-from vst_core.video import iter_frames, probe
+from vst import zoo
+from vst.core.flow import flow_and_mask, warp
+from vst.core.images import to_tensor
+from vst.core.optical_flow_stylizer import GramStyle, OpticalFlowStylizer, gram
+from vst.core.video import iter_frames, probe
 
 
 def panning(n: int, size: int = 32, step: int = 2) -> list[np.ndarray]:

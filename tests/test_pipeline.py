@@ -1,4 +1,4 @@
-"""`vst_core.pipeline`: one decode shared by every lane, recordings that appear only when complete, the Python API.
+"""`vst.core.pipeline`: one decode shared by every lane, recordings that appear only when complete, the Python API.
 
 Real codecs (PyAV) throughout; the stylizers are a real random-weight checkpoint or `Invert`, a real if simple
 `VideoStylizer` whose output is known exactly.
@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 import torch
 
-import zoo
-from vst_core import VstError, pipeline
-from vst_core.images import resize_frame
-from vst_core.pipeline import Clip, Pipeline, Progress, record
-from vst_core.stabilize import Stabilizer
-from vst_core.video import VideoError, iter_frames, probe
+from vst import zoo
+from vst.core import VstError, pipeline
+from vst.core.images import resize_frame
+from vst.core.pipeline import Clip, Pipeline, Progress, record
+from vst.core.stabilize import Stabilizer
+from vst.core.video import VideoError, iter_frames, probe
 
 
 class Invert:

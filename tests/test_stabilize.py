@@ -1,4 +1,4 @@
-"""`vst_core.stabilize`: flicker removed along the input's motion, contrast kept, scene cuts started afresh.
+"""`vst.core.stabilize`: flicker removed along the input's motion, contrast kept, scene cuts started afresh.
 
 The clip is a textured image panning a known number of pixels per frame, so the true flow is known; the
 "stylizer" is the input plus strong fresh noise on every frame: strokes redrawn differently each time, the
@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vst_core.metrics import warping_error
-from vst_core.pipeline import Pipeline, run
-from vst_core.stabilize import Stabilizer, variance_preserving_blend
+from vst.core.metrics import warping_error
+from vst.core.pipeline import Pipeline, run
+from vst.core.stabilize import Stabilizer, variance_preserving_blend
 
 SIZE, STEP, FRAMES = 96, 3, 10  # px, px per frame, frames
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vst_core.flow import write_flo
+from vst.core.flow import write_flo
 
 ROOT = Path(__file__).resolve().parents[1]
 

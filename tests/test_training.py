@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 from safetensors.torch import load_file
 
-from training.curves import plot, smooth
-from training.export import export, flatten
-from training.train import STATE_FILE, add_arguments
-from vst_cli import main as vst
-from vst_core import Stylizer
+from vst.cli import main as vst
+from vst.core import Stylizer
+from vst.training.curves import plot, smooth
+from vst.training.export import export, flatten
+from vst.training.train import STATE_FILE, add_arguments
 
 REPO = Path(__file__).resolve().parents[1]
 

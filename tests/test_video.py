@@ -14,8 +14,8 @@ import av
 import numpy as np
 import pytest
 
-from vst_core.pipeline import Pipeline, Progress
-from vst_core.video import VideoError, VideoWriter, frame_count, iter_frames, probe
+from vst.core.pipeline import Pipeline, Progress
+from vst.core.video import VideoError, VideoWriter, frame_count, iter_frames, probe
 
 
 class Invert:

@@ -15,12 +15,12 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file, save_file
 
-import zoo
-from vst_cli import main as vst
-from vst_core import VstError
-from zoo import hub, registry
-from zoo.checkpoint import push
-from zoo.plugins import discover
+from vst import zoo
+from vst.cli import main as vst
+from vst.core import VstError
+from vst.zoo import hub, registry
+from vst.zoo.checkpoint import push
+from vst.zoo.plugins import discover
 
 REPO = Path(__file__).resolve().parents[1]
 VST = Path(sys.executable).with_name("vst")
@@ -228,7 +228,7 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "[vst.zoo]\nraises = broken_plugin:raises\nwrong = broken_plugin:WRONG\nclash = broken_plugin:clash\n"
     )
     (site / "broken_plugin.py").write_text(
-        "from zoo import Variant\n"
+        "from vst.zoo import Variant\n"
         "WRONG = 42\n"
         "def raises():\n    raise RuntimeError('plugin bug')\n"
         "def clash():\n    return Variant('baseline', 'an impostor')\n"
@@ -279,7 +279,7 @@ def test_embedded_model_cards_parse_with_their_metrics(name):
 
 
 def test_a_checkpoint_loads_saves_and_refuses_the_hub_way(tmp_path: Path) -> None:
-    from zoo.checkpoint import AdaINCheckpoint
+    from vst.zoo.checkpoint import AdaINCheckpoint
 
     source = registry.WEIGHTS_DIR / "noise-resilient"
     model = AdaINCheckpoint.from_pretrained(source)
@@ -301,7 +301,7 @@ def test_a_checkpoint_loads_saves_and_refuses_the_hub_way(tmp_path: Path) -> Non
 
 @pytest.mark.parametrize("name", ["lite", "lite-noise-resilient", "baseline", "noise-resilient"])
 def test_a_card_on_a_web_page_keeps_its_words_but_not_its_files(name):
-    from zoo.card import for_page
+    from vst.zoo.card import for_page
 
     card = zoo.get_variant(name).card()
     page = for_page(card)

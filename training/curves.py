@@ -1,6 +1,6 @@
 """Plot a run's learning curves: the losses of log.csv and the held-out style ratio of eval.csv.
 
-    python -m training.curves runs/baseline [-o runs/baseline/curves.png]
+    python -m vst.training.curves runs/baseline [-o runs/baseline/curves.png]
 
 The loss falls on the styles a run trains on; the eval curve says whether that
 carries over to paintings it never saw, which is when to stop.

@@ -25,9 +25,9 @@ import torchvision.transforms.v2.functional as TF
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
-from vst_core.errors import VstError
-from vst_core.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES
-from vst_core.video import frame_count, iter_frames
+from vst.core.errors import VstError
+from vst.core.media import IMAGE_SUFFIXES, VIDEO_SUFFIXES
+from vst.core.video import frame_count, iter_frames
 
 SKIP_DIRS = {"flow", "flow_viz", "occlusions", "invalid"}
 FRAME_LONG_SIDE = 512  # cached video frames, the size the training images come at

@@ -1,10 +1,10 @@
 """Train a lite student to reproduce the full network's outputs: the whole loop in one file, CPU-sized.
 
-    python -m training.teacher_data ... -o runs/teacher-data          # the teacher's outputs, once
-    python -m training.distill --data runs/teacher-data --steps 8000 -o runs/lite
-    python -m training.distill --data runs/teacher-data --noise-weight 1 -o runs/lite-noise-resilient
+    python -m vst.training.teacher_data ... -o runs/teacher-data          # the teacher's outputs, once
+    python -m vst.training.distill --data runs/teacher-data --steps 8000 -o runs/lite
+    python -m vst.training.distill --data runs/teacher-data --noise-weight 1 -o runs/lite-noise-resilient
 
-The student (encoder and decoder, `vst_core.checkpoint.ARCHITECTURES`) stylizes
+The student (encoder and decoder, `vst.core.checkpoint.ARCHITECTURES`) stylizes
 the teacher dataset's content crop with its style crop, and is pulled to the
 teacher's output by an L1 loss on pixels and image differences plus a perceptual
 term: L1 and mean/std distances of VGG-19's relu1_1-relu4_1 features on a random
@@ -36,12 +36,12 @@ import torch.nn.functional as F
 from safetensors import safe_open
 from torch import nn
 
-from vst_core import load_checkpoint, load_encoder, mean_std
-from vst_core.checkpoint import ARCHITECTURES, ENCODER_FILE, FULL, LITE, architecture_of, read_config, save_checkpoint
-from vst_core.encoder import EncoderIdentity, weights_sha256
-from vst_core.noise import DEFAULT_AMOUNT, add_noise
-from vst_core.stylizer import resolve_device
-from zoo.card import write_model_card
+from vst.core import load_checkpoint, load_encoder, mean_std
+from vst.core.checkpoint import ARCHITECTURES, ENCODER_FILE, FULL, LITE, architecture_of, read_config, save_checkpoint
+from vst.core.encoder import EncoderIdentity, weights_sha256
+from vst.core.noise import DEFAULT_AMOUNT, add_noise
+from vst.core.stylizer import resolve_device
+from vst.zoo.card import write_model_card
 
 from .teacher_data import describe, shards
 from .train import STATE_FILE, Network, TrainError, autocast_dtype, load_state, phase, save_state

@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from vst_core import TAPS, VGGEncoder
-from vst_core.images import load_image
-from vst_core.metrics import content_distance, style_ratio, style_targets
+from vst.core import TAPS, VGGEncoder
+from vst.core.images import load_image
+from vst.core.metrics import content_distance, style_ratio, style_targets
 
 CONTENT_SIZE, STYLE_SIZE = 256, 512
 STYLES_PER_SET = 8

@@ -1,6 +1,6 @@
 """Export a training run as a release checkpoint: fp16 weights, config and model card, nothing else.
 
-    python -m training.export runs/noise-resilient zoo/weights/noise-resilient --name noise-resilient \
+    python -m vst.training.export runs/noise-resilient zoo/weights/noise-resilient --name noise-resilient \
         --metrics benchmarks/results/quality/quality.json
 
 fp16 halves the size (a few MB) at no visible cost: the engine computes in bf16/fp16
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import torch
 
-import zoo
-from zoo.card import SAMPLE_FILE
-from zoo.checkpoint import AdaINCheckpoint
+from vst import zoo
+from vst.zoo.card import SAMPLE_FILE
+from vst.zoo.checkpoint import AdaINCheckpoint
 
 
 def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:

@@ -1,6 +1,6 @@
 """Pack a seeded subset of the training data into a byte budget, for a machine reached over a small link.
 
-    python -m training.pack --content ../shared/data/train/content ../shared/data/train/video \\
+    python -m vst.training.pack --content ../shared/data/train/content ../shared/data/train/video \\
         --style ../shared/data/train/styles --eval ../shared/data/content -o gpu_data
 
 A lent GPU gets a copy of the working tree of at most 64 MiB, far less than the training set. This
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from vst_core.media import VIDEO_SUFFIXES
+from vst.core.media import VIDEO_SUFFIXES
 
 from .data import FRAME_LONG_SIDE, DataError, extract_frames, find_files
 from .split import make_split

@@ -1,6 +1,6 @@
 """The fixed split of the training styles into paintings to train on and paintings never trained on.
 
-    python -m training.split ../shared/data/train/styles      # prints the validation list (it is committed)
+    python -m vst.training.split ../shared/data/train/styles      # prints the validation list (it is committed)
 
 Generalization to unseen styles is the product's promise, so a seeded set of
 paintings is held out once and for all: `vst train` leaves out every file named in

@@ -1,8 +1,8 @@
 """The teacher's dataset: (content crop, style crop, full network's output) triples, written once to disk.
 
-    python -m training.teacher_data --teacher zoo/weights/noise-resilient --content DIR... --style DIR... \
+    python -m vst.training.teacher_data --teacher zoo/weights/noise-resilient --content DIR... --style DIR... \
         --samples 8192 -o runs/teacher-data
-    torchrun --nproc-per-node 4 -m training.teacher_data ...   # rank r of W writes shards r, r+W, ...
+    torchrun --nproc-per-node 4 -m vst.training.teacher_data ...   # rank r of W writes shards r, r+W, ...
 
 A lite student learns to reproduce these outputs (`training.distill`) with losses
 on pixels and on VGG-19 features of a small sub-crop, instead of lite's own
@@ -25,9 +25,9 @@ import numpy as np
 import torch
 from safetensors import safe_open
 
-from vst_core import load_checkpoint, load_encoder
-from vst_core.checkpoint import FULL, architecture_of, read_config
-from vst_core.encoder import save_state_atomic
+from vst.core import load_checkpoint, load_encoder
+from vst.core.checkpoint import FULL, architecture_of, read_config
+from vst.core.encoder import save_state_atomic
 
 from .data import Augment, DataError, find_files, image_files, random_crop
 from .split import VALIDATION_STYLES

@@ -1,7 +1,7 @@
 """Train an AdaIN decoder, the whole loop in one file.
 
-    python -m training.train --recipe baseline --content DIR... --style DIR... --steps 4000 -o runs/baseline
-    torchrun --nproc-per-node 2 -m training.train ...      # DDP; gloo on CPU, nccl on CUDA
+    python -m vst.training.train --recipe baseline --content DIR... --style DIR... --steps 4000 -o runs/baseline
+    torchrun --nproc-per-node 2 -m vst.training.train ...      # DDP; gloo on CPU, nccl on CUDA
 
 Recipes: `baseline` is the AdaIN objective of Huang & Belongie 2017 (content loss
 at relu4_1 against the AdaIN target plus mean/std style loss at relu1_1..relu4_1);
@@ -9,7 +9,7 @@ at relu4_1 against the AdaIN target plus mean/std style loss at relu1_1..relu4_1
 L_N = mean (g(n(x)) - g(x))^2, g the whole stylization, n a random noise model.
 
 Networks: `full` trains a decoder for the frozen VGG-19 encoder. `lite` trains a
-student encoder and decoder together (`vst_core.checkpoint.LITE`); VGG-19 is then
+student encoder and decoder together (`vst.core.checkpoint.LITE`); VGG-19 is then
 the teacher: it computes the same losses, against the AdaIN target of its own
 features, and the student's taps are distilled onto VGG's through learned 1x1
 embeddings (collaborative distillation, Wang et al. 2020), which are thrown away.
@@ -39,14 +39,14 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import LambdaLR
 from tqdm import tqdm
 
-from vst_core import TAPS, Decoder, StyleStats, VGGEncoder, adain, load_checkpoint, load_encoder, mean_std
-from vst_core.checkpoint import ENCODER_FILE, FULL, LITE, architecture_of, read_config, save_checkpoint
-from vst_core.encoder import EncoderIdentity, save_state_atomic, weights_sha256
-from vst_core.errors import VstError
-from vst_core.losses import content_loss, distillation_loss, noise_resilience_loss, style_loss, tap_stats
-from vst_core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
-from vst_core.stylizer import cpu_has_bf16
-from zoo.card import write_model_card
+from vst.core import TAPS, Decoder, StyleStats, VGGEncoder, adain, load_checkpoint, load_encoder, mean_std
+from vst.core.checkpoint import ENCODER_FILE, FULL, LITE, architecture_of, read_config, save_checkpoint
+from vst.core.encoder import EncoderIdentity, save_state_atomic, weights_sha256
+from vst.core.errors import VstError
+from vst.core.losses import content_loss, distillation_loss, noise_resilience_loss, style_loss, tap_stats
+from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
+from vst.core.stylizer import cpu_has_bf16
+from vst.zoo.card import write_model_card
 
 from .data import Augment, CropStream, Zip, batches, find_files, image_files
 from .split import VALIDATION_STYLES

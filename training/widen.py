@@ -1,7 +1,7 @@
 """A wider student that starts as the narrow one: Net2WiderNet (Chen, Goodfellow & Shlens 2016) on a lite checkpoint.
 
-    python -m training.widen zoo/weights/lite --architecture adain-lite-1.5x-relu4_1 -o runs/lite-1.5x-init
-    python -m training.distill --data runs/teacher-data --architecture adain-lite-1.5x-relu4_1 \
+    python -m vst.training.widen zoo/weights/lite --architecture adain-lite-1.5x-relu4_1 -o runs/lite-1.5x-init
+    python -m vst.training.distill --data runs/teacher-data --architecture adain-lite-1.5x-relu4_1 \
         --init runs/lite-1.5x-init -o runs/lite-1.5x
 
 Each widened layer's new channels copy randomly chosen old ones, and the next layer divides the weights it reads
@@ -19,9 +19,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from vst_core import load_checkpoint
-from vst_core.checkpoint import ARCHITECTURES, ENCODER_FILE, FULL, Architecture, architecture_of, save_checkpoint
-from vst_core.encoder import EncoderIdentity, weights_sha256
+from vst.core import load_checkpoint
+from vst.core.checkpoint import ARCHITECTURES, ENCODER_FILE, FULL, Architecture, architecture_of, save_checkpoint
+from vst.core.encoder import EncoderIdentity, weights_sha256
 
 from .train import TrainError
 
@@ -65,7 +65,7 @@ def widen(
 
 
 def main(argv: list[str] | None = None) -> Path:
-    parser = argparse.ArgumentParser(prog="python -m training.widen", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m vst.training.widen", description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoint", help="a lite checkpoint folder")
     parser.add_argument("--architecture", required=True, choices=sorted(set(ARCHITECTURES) - {FULL.name}))
     parser.add_argument("--noise", type=float, default=0.01, help="on the copies, relative to each layer's weights")

@@ -25,7 +25,7 @@ MEDIA = Path(str(files(__name__) / "media"))  # a plain folder: setuptools insta
 
 
 def add_train(sub: argparse._SubParsersAction) -> None:
-    from training.train import add_arguments, run
+    from vst.training.train import add_arguments, run
 
     p = sub.add_parser("train", help="train a baseline or noise-resilient decoder")
     add_arguments(p)
@@ -33,14 +33,14 @@ def add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def add_zoo(sub: argparse._SubParsersAction) -> None:
-    from zoo.commands import add_zoo_arguments
+    from vst.zoo.commands import add_zoo_arguments
 
     p = sub.add_parser("zoo", help="list, inspect and pull stylization variants (built-ins, plugins, Hub repos)")
     add_zoo_arguments(p)
 
 
 def add_push(sub: argparse._SubParsersAction) -> None:
-    from zoo.commands import add_push_arguments
+    from vst.zoo.commands import add_push_arguments
 
     p = sub.add_parser("push", help="upload a checkpoint folder and its model card to the Hugging Face Hub")
     add_push_arguments(p)
@@ -72,7 +72,7 @@ def _weights(text: str) -> list[float]:
         weights = [float(w) for w in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    return weights  # their range is `vst_core.blend`'s rule
+    return weights  # their range is `vst.core.blend`'s rule
 
 
 def _device(text: str) -> str:
@@ -142,14 +142,14 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
 
 def _use_notices() -> None:
     """Library notices (downscaled to fit, ...) appear as `vst:` lines."""
-    notices = logging.getLogger("vst_core")
+    notices = logging.getLogger("vst.core")
     if not any(isinstance(h, _Notices) for h in notices.handlers):
         notices.addHandler(_Notices())
         notices.setLevel(logging.INFO)
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    from vst_core import VstError
+    from vst.core import VstError
 
     if args.style_weights and len(args.style_weights) != len(args.style):
         raise VstError(f"--style-weights has {len(args.style_weights)} weights for {len(args.style)} styles")
@@ -160,7 +160,7 @@ def _model_errors() -> Iterator[None]:
     """Options the model refuses (--device cuda without CUDA, fp16 on a CPU) and memory, as one line."""
     import torch
 
-    from vst_core import VstError
+    from vst.core import VstError
 
     try:
         yield
@@ -171,7 +171,7 @@ def _model_errors() -> Iterator[None]:
 
 
 def _load(ref: str, args: argparse.Namespace) -> Any:
-    import zoo
+    from vst import zoo
 
     from .batch import device_for_rank
 
@@ -184,9 +184,9 @@ def _style(pipeline: Any, args: argparse.Namespace) -> Any:
 
 
 def run_stylize(args: argparse.Namespace) -> None:
-    from vst_core import VstError
-    from vst_core.images import load_image
-    from vst_core.video import probe
+    from vst.core import VstError
+    from vst.core.images import load_image
+    from vst.core.video import probe
 
     from .batch import jobs, shard
 
@@ -225,9 +225,9 @@ def run_stylize(args: argparse.Namespace) -> None:
 
 
 def _stylize_one(pipeline: Any, style: Any, job: Any, args: argparse.Namespace) -> None:
-    from vst_core import VstError
-    from vst_core.errors import make_parent
-    from vst_core.images import save_image
+    from vst.core import VstError
+    from vst.core.errors import make_parent
+    from vst.core.images import save_image
 
     make_parent(job.dst, VstError)
     options = {"style": style, "alpha": args.alpha, "keep_color": args.preserve_color, "size": args.size}
@@ -274,10 +274,10 @@ class _progress_bar(contextlib.AbstractContextManager):
 
 
 def run_compare(args: argparse.Namespace) -> None:
-    from vst_core import VstError
-    from vst_core.errors import make_parent
-    from vst_core.images import load_image
-    from vst_core.pipeline import Clip, follow, record
+    from vst.core import VstError
+    from vst.core.errors import make_parent
+    from vst.core.images import load_image
+    from vst.core.pipeline import Clip, follow, record
 
     _use_notices()
     _check_options(args)
@@ -319,7 +319,7 @@ def add_import_adain(sub: argparse._SubParsersAction) -> None:
 
 
 def run_import_adain(args: argparse.Namespace) -> None:
-    from vst_core.adain_import import import_adain
+    from vst.core.adain_import import import_adain
 
     out, identity = import_adain(args.vgg, args.decoder, args.output)
     print(f"wrote {out} (encoder {identity.name}, sha256 {identity.sha256[:12]}…); use it with --checkpoint {out}")
@@ -336,10 +336,10 @@ def add_app(sub: argparse._SubParsersAction) -> None:
 
 
 def run_app(args: argparse.Namespace) -> None:
-    from vst_core.errors import missing_extra
+    from vst.core.errors import missing_extra
 
     try:
-        import app
+        from vst import app
     except ImportError as e:
         raise missing_extra(e, "the web demo", "app") from None
 
@@ -367,7 +367,7 @@ def _show_defaults(parser: argparse.ArgumentParser) -> None:
 def _version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 
-    from vst_core.errors import DISTRIBUTION
+    from vst.core.errors import DISTRIBUTION
 
     try:
         return version(DISTRIBUTION)
@@ -393,8 +393,8 @@ def main(argv: list[str] | None = None) -> int:
     if in_main_thread:
         signal.signal(signal.SIGINT, _exit_now)
         signal.signal(signal.SIGTERM, _exit_now)
-    import zoo  # noqa: F401  (the heavy imports, torch's among them, while an interrupt still ends at once)
-    from vst_core import VstError
+    from vst import zoo  # noqa: F401  (the heavy imports, torch's among them, while an interrupt still ends at once)
+    from vst.core import VstError
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
-"""`python -m vst_cli` is `vst`."""
+"""`python -m vst.cli` is `vst`."""
 
 import sys
 
-from vst_cli import main
+from vst.cli import main
 
 sys.exit(main())

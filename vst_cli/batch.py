@@ -13,8 +13,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from vst_core import VstError
-from vst_core.media import IMAGE_SUFFIXES, SAVE_FORMATS, VIDEO_SUFFIXES, kind_of
+from vst.core import VstError
+from vst.core.media import IMAGE_SUFFIXES, SAVE_FORMATS, VIDEO_SUFFIXES, kind_of
 
 MEDIA_SUFFIXES = IMAGE_SUFFIXES | VIDEO_SUFFIXES
 

@@ -1,4 +1,4 @@
-"""vst_core: the engine of vst — encoder, AdaIN, decoder, losses, metrics and video I/O.
+"""vst.core: the engine of vst — encoder, AdaIN, decoder, losses, metrics and video I/O.
 
 It knows nothing of the web app or of the Hugging Face Hub: those live in `app.py` and `zoo/`.
 """

@@ -3,7 +3,7 @@
 `vgg_normalised.pth` is an `nn.Sequential` state dict whose index 0 is a 1x1 conv
 that maps RGB in [0, 1] to the caffe input (BGR, x255, mean removed); it is folded
 into conv1_1, which is exact because reflection padding commutes with a per-pixel
-affine map. `decoder.pth` already has `vst_core.decoder.Decoder`'s layout. Both are
+affine map. `decoder.pth` already has `vst.core.decoder.Decoder`'s layout. Both are
 read with `torch.load(weights_only=True)`, which refuses arbitrary pickled objects.
 """
 

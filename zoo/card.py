@@ -9,7 +9,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from vst_core.checkpoint import LITE
+from vst.core.checkpoint import LITE
 
 CARD_TAGS = ("style-transfer", "video-style-transfer", "adain", "pytorch")
 _DESCRIPTIONS = {
@@ -200,8 +200,8 @@ on a {t["perceptual_crop"]} px sub-crop, L1 plus {t.get("stats_weight", 1):g} x 
 ## Retrain
 
 ```
-python -m training.teacher_data --teacher {teacher["teacher"]} --content CONTENT... --style STYLES... -o runs/teacher
-python -m training.distill --data runs/teacher --steps {config["steps"]}{flag} -o runs/student
+python -m vst.training.teacher_data --teacher {teacher["teacher"]} --content PHOTOS... --style STYLES... -o runs/teacher
+python -m vst.training.distill --data runs/teacher --steps {config["steps"]}{flag} -o runs/student
 ```
 """
 

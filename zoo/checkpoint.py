@@ -25,9 +25,9 @@ from huggingface_hub.utils import httpx
 from safetensors import safe_open
 from torch import nn
 
-from vst_core import load_checkpoint, save_checkpoint
-from vst_core.checkpoint import ENCODER_FILE, MODEL_FILE, CheckpointError, architecture_of
-from vst_core.encoder import EncoderIdentity
+from vst.core import load_checkpoint, save_checkpoint
+from vst.core.checkpoint import ENCODER_FILE, MODEL_FILE, CheckpointError, architecture_of
+from vst.core.encoder import EncoderIdentity
 
 from . import hub
 from .card import CARD_TAGS, write_model_card

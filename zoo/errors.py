@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vst_core import VstError
+from vst.core import VstError
 
 
 class ZooError(VstError):

@@ -25,8 +25,8 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import HFValidationError, httpx, validate_repo_id
 
-from vst_core import VstError
-from vst_core.checkpoint import (
+from vst.core import VstError
+from vst.core.checkpoint import (
     CONFIG_FILE,
     ENCODER_FILE,
     MODEL_FILE,

@@ -15,9 +15,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from vst_core import VideoStylizer
-from vst_core.checkpoint import MODEL_FILE
-from vst_core.pipeline import Pipeline
+from vst.core import VideoStylizer
+from vst.core.checkpoint import MODEL_FILE
+from vst.core.pipeline import Pipeline
 
 from . import hub
 from .errors import ZooError
@@ -158,7 +158,7 @@ register(
 
 def optical_flow_factory(folder: Path | None, **options: Any) -> VideoStylizer:
     """Ruder et al. 2016 per-frame optimization; no weights, only the encoder (options: iterations, ...)."""
-    from vst_core.optical_flow_stylizer import OpticalFlowStylizer  # imported on use: it pulls in OpenCV
+    from vst.core.optical_flow_stylizer import OpticalFlowStylizer  # imported on use: it pulls in OpenCV
 
     return OpticalFlowStylizer.build(**options)
 

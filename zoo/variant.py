@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from vst_core import Stylizer, VideoStylizer, VstError, read_config
-from vst_core.checkpoint import CONFIG_FILE, MODEL_FILE
+from vst.core import Stylizer, VideoStylizer, VstError, read_config
+from vst.core.checkpoint import CONFIG_FILE, MODEL_FILE
 
 from . import hub
 from .errors import ZooError
@@ -23,7 +23,7 @@ Factory = Callable[..., VideoStylizer]
 
 
 def adain_factory(folder: Path | None, **options: Any) -> VideoStylizer:
-    """AdaIN decoders: every checkpoint folder in the vst_core layout."""
+    """AdaIN decoders: every checkpoint folder in the vst.core layout."""
     if folder is None:
         raise ZooError("an AdaIN variant needs a weights folder")
     return Stylizer.from_pretrained(folder, **options)

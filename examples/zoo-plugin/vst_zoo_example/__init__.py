@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo import Variant
+from vst.zoo import Variant
 
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 

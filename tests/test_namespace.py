@@ -1,0 +1,33 @@
+"""One installed namespace: `vst.*` is the only way in, in a checkout as from a wheel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import tomllib
+
+REPO = Path(__file__).resolve().parents[1]
+OLD_NAMES = ("app", "zoo", "training", "vst_core", "vst_cli", "vst_live")
+
+
+def test_the_checkout_links_match_the_installed_mapping() -> None:
+    """vst/'s links (a checkout) and pyproject's package-dir (a wheel) put the same folders under the same names."""
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    mapping = setuptools["package-dir"]
+    assert sorted(setuptools["packages"]) == sorted(["vst", *mapping])
+    for package, folder in mapping.items():
+        link = REPO / "vst" / package.removeprefix("vst.")
+        assert link.is_symlink() and link.resolve() == (REPO / folder).resolve(), package
+    assert (REPO / "vst" / "app.py").resolve() == REPO / "app.py"
+
+
+def test_no_module_imports_a_top_level_name() -> None:
+    """Importing every part loads nothing under the old top-level names, which would be second copies of the code
+    (two `VstError` classes) and would collide with a user's own `app.py` or `training/`."""
+    parts = "vst.app", "vst.cli", "vst.live", "vst.training.train", "vst.training.distill", "vst.zoo.commands"
+    code = f"import importlib, sys; [importlib.import_module(m) for m in {parts!r}]; print(*sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    loaded = {name.split(".")[0] for name in done.stdout.split()}
+    assert not loaded & set(OLD_NAMES)
