@@ -344,7 +344,8 @@ def markdown(report: dict[str, Any], header: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def parse(argv: list[str] | None) -> tuple[argparse.Namespace, str]:
+    """The options, and the command line that reproduces them."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=4, help="concurrent valid comparisons")
     parser.add_argument("--bad", type=int, default=3, help=f"concurrent bad uploads, cycling through {BAD_KINDS}")
@@ -359,106 +360,153 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     if args.users < 1 or args.bad < 0:
         parser.error("--users must be at least 1 and --bad at least 0")
+    return args, command_line("benchmarks/load.py", parser, args)
 
-    command = command_line("benchmarks/load.py", parser, args)
-    print(f"# {command}", flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="vst-load-"))
-    gradio_tmp, server_tmp, media, downloads = (work / d for d in ("gradio", "tmp", "media", "downloads"))
-    for folder in (gradio_tmp, server_tmp, media, downloads):
-        folder.mkdir()
-    clips = [  # one per user, and one for the final request
-        args.clip or write_clip(media / f"clip{i}.mp4", args.frames, 192, 108, args.fps, shift=i)
-        for i in range(args.users + 1)
-    ]
-    style = args.style
-    bad = bad_inputs(media, clips[0], style, args.variants, args.bad)
-    env = {
-        **os.environ,
-        "GRADIO_TEMP_DIR": str(gradio_tmp),
-        "TMPDIR": str(server_tmp),
-        "GRADIO_ANALYTICS_ENABLED": "False",
-    }
-    log = work / "server.log"
-    report: dict[str, Any] = {"command": command, "hardware": hardware("gradio", "gradio_client")}
+
+@dataclass
+class Workspace:
+    """A fresh folder for one run: the server's GRADIO_TEMP_DIR and TMPDIR (so that their use can be measured),
+    the inputs, and the clients' downloads."""
+
+    root: Path
+    gradio_tmp: Path
+    server_tmp: Path
+    media: Path
+    downloads: Path
+
+    @classmethod
+    def create(cls) -> Workspace:
+        root = Path(tempfile.mkdtemp(prefix="vst-load-"))
+        folders = [root / d for d in ("gradio", "tmp", "media", "downloads")]
+        for folder in folders:
+            folder.mkdir()
+        return cls(root, *folders)
+
+    def server_env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "GRADIO_TEMP_DIR": str(self.gradio_tmp),
+            "TMPDIR": str(self.server_tmp),
+            "GRADIO_ANALYTICS_ENABLED": "False",
+        }
+
+
+@dataclass
+class Run:
+    """What one load run saw: every request's outcome, the final request's, and the server's resources."""
+
+    outcomes: list[Outcome]
+    final: Outcome
+    rss: dict[str, Any]
+    disk: dict[str, Any]
+    tmp: dict[str, Any]
+    rss_samples: list[tuple[float, int]]
+
+
+def load(args: argparse.Namespace, ws: Workspace, clips: list[Path], bad: list[tuple[str, tuple]], log: Path) -> Run:
+    """Start the server, send every user and bad upload at once, then one final request; always stop it."""
     proc = None
     try:
         print("starting app.py ...", flush=True)
         port = free_port()
-        proc = start_server(port, env, log, timeout=180)
+        proc = start_server(port, ws.server_env(), log, timeout=180)
         url = f"http://127.0.0.1:{port}/"
-        rss = {"before": tree_rss(proc.pid)}
-        disk = {"before": dir_usage(gradio_tmp)}
-        tmp = {"before": dir_usage(server_tmp)}
+        rss, disk, tmp = {"before": tree_rss(proc.pid)}, {"before": dir_usage(ws.gradio_tmp)}, {}
+        tmp["before"] = dir_usage(ws.server_tmp)
         t0 = time.monotonic()
         sampler = RssSampler(proc.pid, t0)
         sampler.start()
 
-        requests = [(f"user-{i + 1}", "good", (clips[i], style, *args.variants)) for i in range(args.users)]
+        requests = [(f"user-{i + 1}", "good", (clips[i], args.style, *args.variants)) for i in range(args.users)]
         requests += [(f"bad-{i + 1} ({kind})", "bad", inputs) for i, (kind, inputs) in enumerate(bad)]
         barrier = threading.Barrier(len(requests))
-
-        def run(name: str, kind: str, inputs: tuple[Path, Path, str, str]) -> Outcome:
-            return one_request(url, name, kind, inputs, args.size, downloads, t0, args.timeout, barrier)
-
         print(f"{args.users} users and {args.bad} bad uploads against {url} ...", flush=True)
         with ThreadPoolExecutor(len(requests)) as pool:
-            outcomes = list(pool.map(lambda request: run(*request), requests))
+            outcomes = list(
+                pool.map(lambda r: one_request(url, *r, args.size, ws.downloads, t0, args.timeout, barrier), requests)
+            )
         for o in outcomes:
             print(f"{o.name:>34}  {o.seconds:7.1f} s  {'ok' if o.ok else 'NOT OK'}  {o.error or ''}", flush=True)
-        rss["after"] = tree_rss(proc.pid)
-        disk["after"] = dir_usage(gradio_tmp)
+        rss["after"], disk["after"] = tree_rss(proc.pid), dir_usage(ws.gradio_tmp)
 
-        final = one_request(
-            url, "final", "final", (clips[-1], style, *args.variants), args.size, downloads, t0, args.timeout
-        )
+        inputs = (clips[-1], args.style, *args.variants)
+        final = one_request(url, "final", "final", inputs, args.size, ws.downloads, t0, args.timeout)
         print(f"{final.name:>34}  {final.seconds:7.1f} s  {'ok' if final.ok else 'NOT OK'}  {final.error or ''}")
-        rss["after_final"] = tree_rss(proc.pid)
-        rss["peak"] = sampler.stop()
-        disk["after_final"] = dir_usage(gradio_tmp)
-        disk["files_after_final"] = sorted(str(f.relative_to(gradio_tmp)) for f in gradio_tmp.rglob("*") if f.is_file())
-        tmp["after_final"] = dir_usage(server_tmp)
-        tmp["left_behind"] = len(list(server_tmp.glob("vst-app-*")))
+        rss["after_final"], rss["peak"] = tree_rss(proc.pid), sampler.stop()
+        disk["after_final"] = dir_usage(ws.gradio_tmp)
+        disk["files_after_final"] = sorted(
+            str(f.relative_to(ws.gradio_tmp)) for f in ws.gradio_tmp.rglob("*") if f.is_file()
+        )
+        tmp["after_final"] = dir_usage(ws.server_tmp)
+        tmp["left_behind"] = len(list(ws.server_tmp.glob("vst-app-*")))
+        return Run(outcomes, final, rss, disk, tmp, sampler.samples)
     finally:
         if proc is not None:
             stop_server(proc)
-        server_log = log.read_text() if log.is_file() else ""
-        shutil.rmtree(work, ignore_errors=True)
 
-    good_outcomes = [o for o in outcomes if o.kind == "good"]
-    times = [o.seconds for o in good_outcomes]
-    report["requests"] = [asdict(o) for o in [*outcomes, final]]
-    report["summary"] = {
-        "good": len(good_outcomes),
-        "good_errors": sum(not o.ok for o in good_outcomes),
+
+def summary(run: Run, server_log: str) -> dict[str, Any]:
+    """The verdicts a reader looks for first: who waited how long, who got an error, how bad uploads were refused."""
+    good = [o for o in run.outcomes if o.kind == "good"]
+    bad = [o for o in run.outcomes if o.kind == "bad"]
+    times = [o.seconds for o in good]
+    return {
+        "good": len(good),
+        "good_errors": sum(not o.ok for o in good),
         "good_seconds": {"min": min(times), "median": statistics.median(times), "max": max(times)},
         "bad": len(bad),
-        "bad_clean": sum(o.ok for o in outcomes if o.kind == "bad"),
-        "bad_accepted": sum(o.error is None for o in outcomes if o.kind == "bad"),
-        "final_ok": final.ok,
-        "final_seconds": final.seconds,
+        "bad_clean": sum(o.ok for o in bad),
+        "bad_accepted": sum(o.error is None for o in bad),
+        "final_ok": run.final.ok,
+        "final_seconds": run.final.seconds,
         "server_tracebacks": server_log.count("Traceback (most recent call last)"),
         # a refusal (gr.Error) that gradio prints to the console; any other traceback is a real failure
         "server_tracebacks_of_refusals": server_log.count("\ngradio.exceptions.Error: "),
     }
-    report |= {"rss_bytes": rss, "gradio_temp_dir": disk, "tmpdir": tmp, "rss_samples": sampler.samples}
+
+
+def header(args: argparse.Namespace, command: str, machine: str) -> list[str]:
+    """The report's opening lines: how to run it again, on what, under which load."""
     source = (
         f"{args.clip} for every request"
         if args.clip
         else f"synthetic, one per request, {args.frames} frames 192x108 at {args.fps} fps with audio"
     )
-    header = [
+    return [
         "# Load test of the web demo",
         "",
         f"- command: `{command}`",
         f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- hardware: {report['hardware']}",
+        f"- hardware: {machine}",
         "- server: `python app.py --host 127.0.0.1 --port P`, its own GRADIO_TEMP_DIR and TMPDIR",
         f"- load: {args.users} users and {args.bad} bad uploads submitted at once, then one final request; "
-        f"clip: {source}; style {style.name}; `{args.variants[0]}` vs `{args.variants[1]}` at size {args.size}",
+        f"clip: {source}; style {args.style.name}; `{args.variants[0]}` vs `{args.variants[1]}` at size {args.size}",
         "- completion: seconds from a request's submission to its result or error (queue wait included)",
     ]
-    (args.out / "load.md").write_text(markdown(report, header))
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args, command = parse(argv)
+    print(f"# {command}", flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    ws = Workspace.create()
+    log = ws.root / "server.log"
+    try:
+        clips = [  # one per user, and one for the final request
+            args.clip or write_clip(ws.media / f"clip{i}.mp4", args.frames, 192, 108, args.fps, shift=i)
+            for i in range(args.users + 1)
+        ]
+        bad = bad_inputs(ws.media, clips[0], args.style, args.variants, args.bad)
+        run = load(args, ws, clips, bad, log)
+    finally:
+        server_log = log.read_text() if log.is_file() else ""
+        shutil.rmtree(ws.root, ignore_errors=True)
+
+    report: dict[str, Any] = {"command": command, "hardware": hardware("gradio", "gradio_client")}
+    report["requests"] = [asdict(o) for o in [*run.outcomes, run.final]]
+    report["summary"] = summary(run, server_log)
+    report |= {"rss_bytes": run.rss, "gradio_temp_dir": run.disk, "tmpdir": run.tmp, "rss_samples": run.rss_samples}
+    (args.out / "load.md").write_text(markdown(report, header(args, command, report["hardware"])))
     (args.out / "load.json").write_text(json.dumps(report, indent=1) + "\n")
     (args.out / "server.log").write_text(server_log)
     print((args.out / "load.md").read_text())

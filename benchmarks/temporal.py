@@ -335,7 +335,8 @@ def resolve_style(name: str, data: Path) -> Path:
     raise SystemExit(f"temporal.py: style {name!r} is neither a file nor a name in {data / 'style'}")
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
+def parse(argv: list[str] | None) -> tuple[argparse.Namespace, str]:
+    """The options, and the command line that reproduces them."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", nargs="+", default=["baseline", "noise-resilient"], help="first is the reference")
     parser.add_argument("--styles", nargs="+", default=list(DEFAULT_STYLES), help="names in DATA/style or files")
@@ -357,8 +358,43 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--data", type=Path, default=DATA, help="the shared data folder")
     parser.add_argument("--out", default="benchmarks/results/temporal")
     args = parser.parse_args(argv)
+    return args, command_line("benchmarks/temporal.py", parser, args)
 
-    command = command_line("benchmarks/temporal.py", parser, args)
+
+def load_clips(args: argparse.Namespace) -> list[Clip]:
+    """The clips of the chosen datasets, each cut to --max-frames at --size."""
+    clips: list[Clip] = []
+    if "sintel" in args.datasets:
+        sintel = args.data / "flow" / "sintel"
+        clips += sintel_clips(sintel, args.sintel_pass, args.size, args.max_frames, args.sintel_from_flow)
+    if "video" in args.datasets:
+        clips += video_clips(sorted((args.data / "video").glob("*.mp4")), args.size, args.max_frames)
+    return clips
+
+
+def measure(
+    args: argparse.Namespace, clips: list[Clip], strengths: list[float], options: dict[str, dict]
+) -> list[dict[str, Any]]:
+    """One row per clip, style, variant and stabilize strength: every lane of a variant over one pass of a clip."""
+    styles = {name: load_image(resolve_style(name, args.data), args.style_size) for name in args.styles}
+    encoder, _ = load_encoder()
+    rows: list[dict[str, Any]] = []
+    for variant in args.variants:
+        pipeline = zoo.load(variant, **{"precision": args.precision, **options[variant]})
+        for style_name, image in styles.items():
+            targets, handle = style_targets(encoder, image), pipeline.encode_style(image)
+            for clip in clips:
+                lanes = [pipeline.lane(handle, stabilize=s, name=variant) for s in strengths]
+                for lane, strength, result in zip(lanes, strengths, evaluate(lanes, clip, encoder, targets)):
+                    row = {"clip": clip.name, "dataset": clip.dataset, "variant": lane.name, "stabilize": strength}
+                    rows.append({**row, "style": style_name, **result})
+                    scores = "  ".join(f"{k}={_fmt(result[k])}" for k, _, _ in METRICS)
+                    print(f"{clip.name:>24} {lane.name:>28} {style_name:>14}  {scores}", flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    args, command = parse(argv)
     print(f"# {command}", flush=True)
     if not args.data.is_dir():
         raise SystemExit(f"temporal.py: data folder not found: {args.data}")
@@ -367,36 +403,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(0)
 
-    clips: list[Clip] = []
-    if "sintel" in args.datasets:
-        clips += sintel_clips(
-            args.data / "flow" / "sintel", args.sintel_pass, args.size, args.max_frames, args.sintel_from_flow
-        )
-    if "video" in args.datasets:
-        clips += video_clips(sorted((args.data / "video").glob("*.mp4")), args.size, args.max_frames)
-    styles = {name: load_image(resolve_style(name, args.data), args.style_size) for name in args.styles}
-    encoder, _ = load_encoder()
-    targets = {name: style_targets(encoder, image) for name, image in styles.items()}
+    clips = load_clips(args)
     strengths = sorted({0.0, *args.stabilize})  # the unstabilized lane is every stabilized row's reference
     labels = [lane_name(v, s) for v in args.variants for s in strengths]
     unstabilized = {lane_name(v, s): v for v in args.variants for s in strengths if s}
-
-    rows: list[dict[str, Any]] = []
-    for variant in args.variants:
-        pipeline = zoo.load(variant, **{"precision": args.precision, **options[variant]})
-        for style_name, image in styles.items():
-            handle = pipeline.encode_style(image)
-            for clip in clips:
-                lanes = [pipeline.lane(handle, stabilize=s, name=variant) for s in strengths]
-                results = evaluate(lanes, clip, encoder, targets[style_name])
-                for lane, strength, result in zip(lanes, strengths, results):
-                    row = {"clip": clip.name, "dataset": clip.dataset, "variant": lane.name, "stabilize": strength}
-                    rows.append({**row, "style": style_name, **result})
-                    print(
-                        f"{clip.name:>24} {lane.name:>28} {style_name:>14}  "
-                        + "  ".join(f"{k}={_fmt(result[k])}" for k, _, _ in METRICS),
-                        flush=True,
-                    )
+    rows = measure(args, clips, strengths, options)
 
     summary, machine = aggregate(rows, labels, unstabilized), hardware()
     header = [
