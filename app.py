@@ -9,11 +9,11 @@ their metrics), *Photo* (a still image, the same two variants), *Camera filter* 
 WebRTC: `vst.live`'s page at /live, with Gradio's own stream as the fallback) and *Model zoo* (the registered
 variants and their model cards).
 
-The comparisons are also API endpoints. `/compare(video, style, variant_a, variant_b, alpha, keep_color, size,
+The comparisons are also API endpoints. `/compare(video, style, variant_a, variant_b, alpha, preserve_color, size,
 style_b, mix, stabilize_a, stabilize_b)` (all but the first four have defaults) returns, in this order: the
 side-by-side video, the two variants' own videos (a list of files, A then B), the fps readouts of A and B, the
 metrics table, the per-frame temporal error (a plot of columns frame, temporal error, variant) and the last
-stylized frames of A and B (inline HTML). `/photo(photo, style, variant_a, variant_b, alpha, keep_color, size)`
+stylized frames of A and B (inline HTML). `/photo(photo, style, variant_a, variant_b, alpha, preserve_color, size)`
 returns both images, then how long each variant took.
 
 Models come only through `zoo`, clips only through `vst.core.pipeline`; this file is the web layer.
@@ -45,38 +45,37 @@ import pandas as pd
 import torch
 from PIL import Image
 
-from vst import zoo
-from vst.cli import MEDIA
+from vst import examples, zoo
 from vst.core import VstError
 from vst.core.encoder import cache_dir
 from vst.core.images import load_image, resize_frame, to_uint8
 from vst.core.metrics import TemporalMetrics
+from vst.core.options import check_alpha, check_stabilize, in_range
 from vst.core.pipeline import Clip, Frame, Lane, Pipeline, record
 from vst.live import LiveServer
-from vst.zoo import ZooError, hub
+from vst.zoo import hub
 from vst.zoo.card import for_page
-from vst.zoo.hub import HubRef
 
 log = logging.getLogger("vst.app")
 
 DEFAULT_VARIANTS = ("baseline", "noise-resilient")
-# Short side the frames are stylized at (never enlarged: the bundled clips are 320x180), so that the bundled 2.5 s
-# example runs both variants within about 30 s on a 2-core CPU (README, Web demo); the slider goes up to what a GPU
-# handles in real time.
+# Short side the frames are stylized at (never enlarged: the bundled clips are 320x180), so that the bundled example
+# runs both variants in seconds on a laptop CPU (measured: benchmarks/screenshots.py, docs/usage/app.md); the slider
+# goes up to what a GPU handles in real time.
 DEFAULT_SIZE = 180
 SIZE_RANGE = (64, 720)
 CAMERA_VARIANT = "lite-noise-resilient"  # the camera filter must keep up with a webcam on a laptop CPU
-CAMERA_SIZE = 240  # the camera's default short side: the size that keeps up with a 30 fps webcam on 2 CPU cores
+CAMERA_SIZE = 240  # the camera's default short side: what keeps up with a webcam on 2 CPU cores (benchmarks/camera.py)
 CAMERA_SIZES = (180, 240, 288, 360)  # the live page's choices
-CAMERA_STYLES = tuple(sorted(p.name for p in MEDIA.glob("*.jpg")))  # the paintings the live page offers by name
-CAMERA_STYLE = str(MEDIA / "starry_night.jpg")
+CAMERA_STYLES = tuple(p.name for p in examples.PAINTINGS)  # the paintings the live page offers by name
+CAMERA_STYLE = str(examples.FOLDER / "starry_night.jpg")
 LIVE_FRAME = (  # the WebRTC camera page (vst.live), inside the Camera filter tab
     '<iframe src="live" allow="camera; autoplay" title="live camera filter" '
     'style="width:100%;height:560px;border:0"></iframe>'
 )
 MAX_LIVE_STREAMS = 2  # visitors streaming the camera at once: one CPU model serves them in turn
 # The live camera's model runs on one thread: the codecs (and, on a laptop, the browser) need the other core,
-# and a two-thread model that shares its cores with them waits on its slower thread (README, Camera filter).
+# and a two-thread model that shares its cores with them waits on its slower thread (docs/usage/camera.md).
 LIVE_MODEL_THREADS = 1
 PHOTO_SIZE = 512  # a photo's default short side: one frame, so it can be larger than a clip's
 # The style image's short side follows the frames': 1.25x theirs, so that the painting's strokes keep their size
@@ -104,32 +103,14 @@ def _load(ref: str) -> Pipeline:
 
 
 _load_lock = threading.Lock()
-_fetched: list[str] = []  # the Hub repos this server downloaded for its visitors, least recently used first
+_downloads = hub.BoundedDownloads(MAX_HUB_BYTES, MAX_HUB_REPOS)  # the Hub checkpoints visitors ask for
 
 
 def get_pipeline(ref: str) -> Pipeline:
-    """A pipeline from a small LRU cache, so a second request does not load the weights again."""
+    """A pipeline from a small LRU cache, so a second request does not load the weights again; a Hub checkpoint is
+    downloaded within the server's limits and pinned to the commit that was measured."""
     with _load_lock:  # one load at a time: two requests for the same variant share one copy
-        return _load(fetch(ref) if hub.is_hub_ref(ref) else ref)
-
-
-def fetch(ref: str) -> str:
-    """A visitor's Hub checkpoint, downloaded within the server's limits (`MAX_HUB_BYTES`, `MAX_HUB_REPOS`).
-
-    Returns the reference pinned to the commit in the cache, so that what loads is what was measured.
-    """
-    repo = HubRef.parse(ref)
-    cached = hub.cached_folder(repo)
-    downloads = cached is None
-    folder = cached or hub.download(repo, max_bytes=MAX_HUB_BYTES)
-    if repo.repo_id in _fetched:  # used again: now the most recent
-        _fetched.remove(repo.repo_id)
-        _fetched.append(repo.repo_id)
-    elif downloads:  # a repo the operator had cached is theirs: never evicted
-        _fetched.append(repo.repo_id)
-    while len(_fetched) > MAX_HUB_REPOS:
-        hub.evict(_fetched.pop(0))
-    return str(HubRef(repo.repo_id, folder.name))
+        return _load(_downloads.fetch(ref) if hub.is_hub_ref(ref) else ref)
 
 
 def style_size(size: int) -> int:
@@ -139,33 +120,9 @@ def style_size(size: int) -> int:
 
 
 @functools.lru_cache(maxsize=16)
-def style_handle(ref: str, paths: tuple[str, ...], weights: tuple[float, ...] | None, size: int) -> Any:
-    """The encoded style (one image, or a blend of two) for frames of short side `size`, cached: the camera
-    filter asks for it every frame."""
-    return get_pipeline(ref).encode_style(paths[0] if weights is None else list(paths), weights, style_size(size))
-
-
-def resolve_variant(text: str | None) -> str:
-    """A zoo variant name as it is; a Hub repo id, with or without `hf://`, as an `hf://` reference.
-
-    Local folders are not accepted from the page: a visitor must not make the server read its disk.
-    """
-    if text is not None and not isinstance(text, str):
-        raise VstError(f"a variant is a name or a Hub repo id, got {type(text).__name__} {text!r}")
-    ref = (text or "").strip()
-    names = [v.name for v in zoo.list_variants()]
-    if ref in names:
-        return ref
-    looks_local = ref.startswith(("/", ".", "~")) or "\\" in ref
-    if not looks_local:
-        try:
-            return str(HubRef.from_text(ref))
-        except ZooError as e:
-            if "/" in ref:  # it was meant as a Hub repo: say what is wrong with it
-                raise VstError(str(e)) from None
-    raise VstError(
-        f"unknown variant {ref!r}: pick one of {', '.join(names)}, or type a Hub repo id such as ORG/NAME[@REVISION]"
-    )
+def style_handle(ref: str, path: str, size: int) -> Any:
+    """The encoded style for frames of short side `size`, cached: the camera filter asks for it every frame."""
+    return get_pipeline(ref).encode_style(path, style_size=style_size(size))
 
 
 # ---------------------------------------------------------------- checking what the visitor sent
@@ -213,20 +170,9 @@ def _server_dirs() -> set[str]:
     """Where the server keeps uploads, runs, examples and caches."""
     from huggingface_hub.constants import HF_HUB_CACHE
 
-    dirs = {tempfile.gettempdir(), str(MEDIA), HF_HUB_CACHE, str(cache_dir())}
+    dirs = {tempfile.gettempdir(), str(examples.FOLDER), HF_HUB_CACHE, str(cache_dir())}
     dirs.add(os.environ.get("GRADIO_TEMP_DIR") or str(Path(tempfile.gettempdir()) / "gradio"))
     return {str(Path(d).resolve()) for d in dirs} | dirs
-
-
-def in_range(value: Any, name: str, low: float, high: float) -> float:
-    """Sliders are checked here too: API callers send any number (the event runs with `preprocess=False`)."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise VstError(f"{name} must be a number, got {value!r}") from None
-    if not low <= number <= high:
-        raise VstError(f"{name} must be within [{low:g}, {high:g}], got {number:g}")
-    return number
 
 
 def inline_jpeg(frame: np.ndarray, alt: str) -> str:
@@ -291,7 +237,7 @@ def compare(
     variant_a: str = DEFAULT_VARIANTS[0],
     variant_b: str = DEFAULT_VARIANTS[1],
     alpha: float = 1.0,
-    keep_color: bool = False,
+    preserve_color: bool = False,
     size: int = DEFAULT_SIZE,
     style_b: Any = None,
     mix: float = 0.0,
@@ -306,7 +252,7 @@ def compare(
     """
     try:
         request = check_request(video, style, variant_a, variant_b, alpha, size, style_b, mix, stabilize_a, stabilize_b)
-        yield from _compare(request, bool(keep_color))
+        yield from _compare(request, bool(preserve_color))
     except VstError as e:
         raise refusal(e) from None
     except gr.Error:
@@ -327,6 +273,11 @@ class Request:
     alpha: float
     stabilize: tuple[float, float]
 
+    @property
+    def style(self) -> str | list[str]:
+        """The style as `Pipeline.encode_style` takes it: one image, or the two to blend."""
+        return self.styles[0] if self.weights is None else list(self.styles)
+
 
 def check_request(
     video: Any,
@@ -343,17 +294,17 @@ def check_request(
     """Every check that needs no model: the uploads open, the numbers are in range, the variants exist."""
     src = upload_path(video, "a video clip")
     styles = (upload_path(style, "a style image"),)
-    alpha = in_range(alpha, "alpha", 0.0, 1.0)
+    alpha = check_alpha(alpha)  # sliders too: API callers send any value (the event runs with `preprocess=False`)
     size = int(in_range(size, "processing size", *SIZE_RANGE))
     mix = in_range(mix, "style interpolation", 0.0, 1.0)
-    stabilize = (in_range(stabilize_a, "stabilize A", 0.0, 1.0), in_range(stabilize_b, "stabilize B", 0.0, 1.0))
+    stabilize = (check_stabilize(stabilize_a), check_stabilize(stabilize_b))
     weights = None
     if style_b and mix > 0:
         styles += (upload_path(style_b, "a second style image"),)
         weights = (1.0 - mix, mix)
     for path in styles:
         load_image(path, style_size(size))  # ImageError for what Pillow cannot read
-    refs = (resolve_variant(variant_a), resolve_variant(variant_b))
+    refs = (zoo.visitor_ref(variant_a), zoo.visitor_ref(variant_b))
     return Request(check_clip(src, size), styles, weights, refs, alpha, stabilize)
 
 
@@ -363,7 +314,7 @@ def precheck(
     variant_a: str,
     variant_b: str,
     alpha: float,
-    keep_color: bool,
+    preserve_color: bool,
     size: int,
     style_b: Any,
     mix: float,
@@ -382,20 +333,26 @@ def _file_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")
 
 
-def _compare(request: Request, keep_color: bool) -> Iterator[tuple[Any, ...]]:
+def _compare(request: Request, preserve_color: bool) -> Iterator[tuple[Any, ...]]:
     clip = request.clip
-    tracks = []
-    for ref, stabilize in zip(request.refs, request.stabilize):
-        handle = style_handle(ref, request.styles, request.weights, min(clip.width, clip.height))
-        options = {"alpha": request.alpha, "keep_color": keep_color, "stabilize": stabilize}
-        tracks.append(Track(get_pipeline(ref).lane(handle, name=ref, **options)))
+    lanes = zoo.compare_lanes(
+        request.refs,
+        request.style,
+        weights=request.weights,
+        style_size=style_size(min(clip.width, clip.height)),
+        alpha=request.alpha,
+        preserve_color=preserve_color,
+        stabilize=request.stabilize,
+        loader=get_pipeline,
+    )
+    tracks = [Track(lane) for lane in lanes]
     a, b = tracks
 
     with tempfile.TemporaryDirectory(prefix="vst-app-") as tmp:
         stem = clip.path.stem
         videos = [Path(tmp) / f"{stem}_{slot}_{_file_name(t.lane.name)}.mp4" for slot, t in zip("AB", tracks)]
         side_by_side = Path(tmp) / f"{stem}_side_by_side.mp4"
-        steps = record(clip, [t.lane for t in tracks], videos=videos, side_by_side=side_by_side)
+        steps = record(clip, lanes, videos=videos, side_by_side=side_by_side)
         try:
             yield None, None, a.readout(clip.total, False), b.readout(clip.total, False), None, None, None, None
             started = shown = time.monotonic()
@@ -436,21 +393,21 @@ def compare_photo(
     variant_a: str = DEFAULT_VARIANTS[0],
     variant_b: str = DEFAULT_VARIANTS[1],
     alpha: float = 1.0,
-    keep_color: bool = False,
+    preserve_color: bool = False,
     size: int = PHOTO_SIZE,
 ) -> tuple[np.ndarray, np.ndarray, str, str]:
     """Stylize one photo with two variants; returns both images and how long each variant took."""
     try:
         path = upload_path(photo, "a photo")
         style_path = upload_path(style, "a style image")
-        alpha = in_range(alpha, "alpha", 0.0, 1.0)
+        alpha = check_alpha(alpha)
         size = int(in_range(size, "processing size", *SIZE_RANGE))
         frame = to_uint8(load_image(path, size, upscale=False))  # decoded once, for both; never enlarged
         results = []
-        for ref in (resolve_variant(variant_a), resolve_variant(variant_b)):
-            handle = style_handle(ref, (style_path,), None, min(frame.shape[:2]))
+        for ref in (zoo.visitor_ref(variant_a), zoo.visitor_ref(variant_b)):
+            handle = style_handle(ref, style_path, min(frame.shape[:2]))
             start = time.perf_counter()
-            out = get_pipeline(ref).stylize_image(frame, style=handle, alpha=alpha, keep_color=bool(keep_color))
+            out = get_pipeline(ref).stylize_image(frame, style=handle, alpha=alpha, preserve_color=bool(preserve_color))
             seconds = time.perf_counter() - start
             results.append((out, f"**{ref}**: {out.shape[1]}x{out.shape[0]} in **{seconds:.2f} s**"))
     except VstError as e:
@@ -481,7 +438,7 @@ class CameraFilter:
     variant: str = CAMERA_VARIANT
     style: str = CAMERA_STYLE
     alpha: float = 1.0
-    keep_color: bool = False
+    preserve_color: bool = False
     size: int = CAMERA_SIZE
 
     def update(self, fields: Mapping[str, Any]) -> CameraFilter:
@@ -494,18 +451,18 @@ class CameraFilter:
             raise VstError(f"unknown camera setting {unknown[0]!r}: the settings are {', '.join(sorted(known))}")
         changes: dict[str, Any] = {}
         if "variant" in fields:
-            changes["variant"] = resolve_variant(fields["variant"])
+            changes["variant"] = zoo.visitor_ref(fields["variant"])
         if "style" in fields:
             name = str(fields["style"])
             if name not in CAMERA_STYLES:
                 raise VstError(f"unknown style {name!r}: pick one of {', '.join(CAMERA_STYLES)}, or upload an image")
-            changes["style"] = str(MEDIA / name)
+            changes["style"] = str(examples.FOLDER / name)
         if "alpha" in fields:
-            changes["alpha"] = in_range(fields["alpha"], "alpha", 0.0, 1.0)
+            changes["alpha"] = check_alpha(fields["alpha"])
         if "size" in fields:
             changes["size"] = int(in_range(fields["size"], "processing size", *SIZE_RANGE))
-        if "keep_color" in fields:
-            changes["keep_color"] = bool(fields["keep_color"])
+        if "preserve_color" in fields:
+            changes["preserve_color"] = bool(fields["preserve_color"])
         return self._ready(dataclasses.replace(self, **changes))
 
     def with_style(self, path: str) -> CameraFilter:
@@ -515,13 +472,13 @@ class CameraFilter:
     def _ready(new: CameraFilter) -> CameraFilter:
         """Load the variant and encode the style now, so that a bad one is refused before any frame uses it."""
         try:
-            style_handle(new.variant, (new.style,), None, new.size)
+            style_handle(new.variant, new.style, new.size)
         except VstError as e:
             raise VstError(readable(e)) from None
         return new
 
     def options(self) -> dict[str, Any]:
-        style = Path(self.style).name if Path(self.style).parent == MEDIA else "(your image)"
+        style = Path(self.style).name if Path(self.style).parent == examples.FOLDER else "(your image)"
         settings = {**dataclasses.asdict(self), "style": style}
         return {
             "settings": settings,
@@ -532,9 +489,9 @@ class CameraFilter:
 
     def __call__(self, frame: np.ndarray) -> np.ndarray:
         frame = resize_frame(frame, self.size, upscale=False)
-        handle = style_handle(self.variant, (self.style,), None, self.size)
+        handle = style_handle(self.variant, self.style, self.size)
         return get_pipeline(self.variant).stylize_image(
-            frame, style=handle, alpha=self.alpha, keep_color=self.keep_color
+            frame, style=handle, alpha=self.alpha, preserve_color=self.preserve_color
         )
 
 
@@ -543,7 +500,7 @@ def camera(
     style: str | None,
     variant: str,
     alpha: float,
-    keep_color: bool,
+    preserve_color: bool,
     size: int,
     clock: dict[str, float],
 ) -> tuple[str | None, str, dict[str, float]]:
@@ -555,7 +512,7 @@ def camera(
     if not style:
         return inline_jpeg(resize_frame(frame, CAMERA_SIZE, upscale=False), "camera"), "choose a style image", clock
     try:
-        settings = {"variant": variant, "alpha": alpha, "keep_color": keep_color, "size": size}
+        settings = {"variant": variant, "alpha": alpha, "preserve_color": preserve_color, "size": size}
         stylize = CameraFilter(style=style).update(settings)  # the upload, checked with the rest
     except VstError as e:
         raise refusal(e) from None
@@ -600,7 +557,8 @@ def model_card(name: str) -> str:
 
 def _examples() -> list[list[str]]:
     pairs = [("bunny.mp4", "starry_night.jpg"), ("cockatoo.mp4", "wave.jpg"), ("bunny.mp4", "composition_vii.jpg")]
-    return [[str(MEDIA / clip), str(MEDIA / style)] for clip, style in pairs if (MEDIA / clip).is_file()]
+    folder = examples.FOLDER
+    return [[str(folder / clip), str(folder / style)] for clip, style in pairs if (folder / clip).is_file()]
 
 
 def _variant_dropdown(label: str, value: str) -> gr.Dropdown:
@@ -613,7 +571,24 @@ def _variant_dropdown(label: str, value: str) -> gr.Dropdown:
     )
 
 
+def _variant_pair(run_id: str) -> tuple[list[gr.Dropdown], gr.Button]:
+    """Variants A and B, and the button that stylizes with both, in one column."""
+    with gr.Column():
+        variants = [_variant_dropdown(f"Variant {slot}", value) for slot, value in zip("AB", DEFAULT_VARIANTS)]
+        run = gr.Button("Stylize with both", variant="primary", elem_id=run_id)
+    return variants, run
+
+
+def _alpha_slider() -> gr.Slider:
+    return gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Style strength (alpha)")
+
+
+def _size_slider(value: int, label: str = "Processing size (short side, px)") -> gr.Slider:
+    return gr.Slider(*SIZE_RANGE, value=value, step=2, label=label)
+
+
 def build_demo() -> gr.Blocks:
+    """The page: one tab per use, each built and wired by its own function below."""
     with gr.Blocks(title="vst: video style transfer", analytics_enabled=False, delete_cache=CACHE_SWEEP) as demo:
         gr.Markdown(
             "# vst: real-time, temporally stable video style transfer\n"
@@ -622,176 +597,186 @@ def build_demo() -> gr.Blocks:
         )
         with gr.Tabs():
             with gr.Tab("Compare", id="compare"):
-                with gr.Row():
-                    video = gr.Video(label="Clip", sources=["upload"], elem_id="video-in", height=240)
-                    style = gr.Image(label="Style", type="filepath", elem_id="style-in", height=240)
-                    with gr.Column():
-                        variant_a = _variant_dropdown("Variant A", DEFAULT_VARIANTS[0])
-                        variant_b = _variant_dropdown("Variant B", DEFAULT_VARIANTS[1])
-                        run = gr.Button("Stylize with both", variant="primary", elem_id="run")
-                with gr.Accordion("Settings", open=False):
-                    with gr.Row():
-                        alpha = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Style strength (alpha)")
-                        size = gr.Slider(
-                            *SIZE_RANGE, value=DEFAULT_SIZE, step=2, label="Processing size (short side, px)"
-                        )
-                        keep_color = gr.Checkbox(label="Preserve the clip's colors")
-                    with gr.Row():
-                        style_b = gr.Image(label="Second style (optional)", type="filepath", height=160)
-                        mix = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label="Interpolation toward the second style")
-                    with gr.Row():
-                        stabilize = [
-                            gr.Slider(
-                                0.0,
-                                1.0,
-                                value=0.0,
-                                step=0.05,
-                                label=f"Stabilize {slot}",
-                                info="blend with the previous output along the clip's motion (0: off)",
-                                elem_id=f"stabilize-{slot.lower()}",
-                            )
-                            for slot in "AB"
-                        ]
-                with gr.Row(equal_height=True):
-                    live = []
-                    for slot in "AB":
-                        with gr.Column():
-                            fps = gr.Markdown(label=f"fps {slot}", elem_id=f"fps-{slot.lower()}")
-                            frame = gr.HTML(label=f"Live {slot}", elem_id=f"live-{slot.lower()}", min_height=200)
-                            live.append((fps, frame))
-                side_by_side = gr.Video(
-                    label="Input | A | B", buttons=["download"], elem_id="video-compare", height=320
-                )
-                plot = gr.LinePlot(
-                    x=PLOT_COLUMNS[0],
-                    y=PLOT_COLUMNS[1],
-                    color=PLOT_COLUMNS[2],
-                    label="Temporal error per frame (lower: less flicker)",
-                    elem_id="temporal-plot",  # no height: with one, the legend overflows the block (Gradio 6)
-                )
-                metrics = gr.Dataframe(headers=METRIC_HEADERS, label="Temporal metrics", interactive=False)
-                gr.Markdown(
-                    "*Temporal error*: the poster's E_tempAvg, how much each output pixel changes between frames "
-                    "beyond how much the input pixel changed. *SSIM*: structure kept from the input frame. "
-                    "*Warping error*: the output's change along the input's optical flow (Lai et al. 2018). "
-                    "Lower errors mean less flicker; *fps* counts only that variant's own time."
-                )
-                with gr.Accordion("Downloads", open=False):
-                    downloads = gr.File(
-                        label="Each variant's video", file_count="multiple", interactive=False, elem_id="downloads"
-                    )
-                (fps_a, frame_a), (fps_b, frame_b) = live
-                compare_inputs = [video, style, variant_a, variant_b, alpha, keep_color, size, style_b, mix, *stabilize]
-                run.click(
-                    precheck,
-                    inputs=compare_inputs,
-                    preprocess=False,
-                    show_progress="minimal",
-                    api_visibility="private",
-                    concurrency_limit=4,  # a slot of its own: it never waits behind a comparison
-                    concurrency_id="precheck",
-                ).success(
-                    compare,
-                    inputs=compare_inputs,
-                    outputs=[side_by_side, downloads, fps_a, fps_b, metrics, plot, frame_a, frame_b],
-                    api_name="compare",
-                    preprocess=False,  # uploads are checked by `compare` itself, so bad ones get a readable error
-                    show_progress="minimal",
-                    concurrency_limit=1,
-                    concurrency_id="stylize",
-                )
-                gr.Examples(
-                    _examples(), inputs=[video, style], label="Examples (click one, then Stylize)", elem_id="examples"
-                )
-                gr.Markdown((MEDIA / "ATTRIBUTION.md").read_text(), elem_id="attribution")
-
+                _compare_tab()
             with gr.Tab("Photo", id="photo"):
-                with gr.Row():
-                    photo = gr.Image(label="Photo", type="filepath", elem_id="photo-in", height=240)
-                    photo_style = gr.Image(label="Style", type="filepath", elem_id="photo-style-in", height=240)
-                    with gr.Column():
-                        photo_a = _variant_dropdown("Variant A", DEFAULT_VARIANTS[0])
-                        photo_b = _variant_dropdown("Variant B", DEFAULT_VARIANTS[1])
-                        photo_run = gr.Button("Stylize with both", variant="primary", elem_id="photo-run")
-                with gr.Row():
-                    photo_alpha = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Style strength (alpha)")
-                    photo_size = gr.Slider(
-                        *SIZE_RANGE, value=PHOTO_SIZE, step=2, label="Processing size (short side, px)"
-                    )
-                    photo_keep = gr.Checkbox(label="Preserve the photo's colors")
-                with gr.Row(equal_height=True):
-                    images, times = [], []
-                    for slot in "AB":
-                        with gr.Column():
-                            times.append(gr.Markdown(elem_id=f"photo-time-{slot.lower()}"))
-                            images.append(
-                                gr.Image(label=f"Stylized {slot}", format="jpeg", elem_id=f"photo-{slot.lower()}")
-                            )
-                photo_run.click(
-                    compare_photo,
-                    inputs=[photo, photo_style, photo_a, photo_b, photo_alpha, photo_keep, photo_size],
-                    outputs=[*images, *times],
-                    api_name="photo",
-                    preprocess=False,
-                    concurrency_limit=1,
-                    concurrency_id="stylize",
-                )
-
+                _photo_tab()
             with gr.Tab("Camera filter", id="camera"):
-                gr.Markdown(
-                    "Your webcam, stylized live over WebRTC: the frames go to the server running the model and "
-                    "come back as a video track. Where WebRTC cannot connect (a firewall that blocks UDP between "
-                    "you and the server), use the fallback below."
-                )
-                gr.HTML(LIVE_FRAME, elem_id="live-camera")
-                with gr.Accordion("Fallback: the camera through Gradio's stream (a few frames a second)", open=False):
-                    with gr.Row():
-                        cam = gr.Image(
-                            sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="cam-in"
-                        )
-                        cam_out = gr.HTML(label="Stylized", elem_id="cam-out", min_height=240)
-                    with gr.Row():
-                        cam_style_in = gr.Image(value=CAMERA_STYLE, type="filepath", label="Style", height=160)
-                        with gr.Column():
-                            cam_variant = _variant_dropdown("Variant", CAMERA_VARIANT)
-                            cam_fps = gr.Markdown(label="fps", elem_id="cam-fps")
-                        with gr.Column():
-                            cam_alpha = gr.Slider(0.0, 1.0, value=1.0, step=0.05, label="Style strength (alpha)")
-                            cam_size = gr.Slider(*SIZE_RANGE, value=CAMERA_SIZE, step=2, label="Processing size (px)")
-                            cam_keep = gr.Checkbox(label="Preserve colors")
-                cam_style = gr.State(CAMERA_STYLE)
-                cam_rate = gr.State({})  # when the last frame was answered, and the delivered rate
-                cam_style_in.change(
-                    check_style, cam_style_in, cam_style, preprocess=False, api_visibility="undocumented"
-                )
-                cam.stream(
-                    camera,
-                    inputs=[cam, cam_style, cam_variant, cam_alpha, cam_keep, cam_size, cam_rate],
-                    outputs=[cam_out, cam_fps, cam_rate],
-                    stream_every=0.1,
-                    show_progress="hidden",  # else the live output is drawn faded (pending) for the whole stream
-                    time_limit=300,
-                    concurrency_limit=1,
-                    concurrency_id="camera",
-                    api_name="camera",
-                )
-
+                _camera_tab()
             with gr.Tab("Model zoo", id="zoo"):
-                names = [v.name for v in zoo.list_variants()]
-                gr.Dataframe(
-                    zoo_rows(),
-                    headers=["variant", "use it for", "description", "recipe", "source", "weights"],
-                    column_widths=["12%", "24%", "32%", "10%", "11%", "11%"],
-                    interactive=False,
-                    wrap=True,
-                )
-                problems = zoo.plugin_problems()
-                if problems:
-                    gr.Markdown("\n".join(f"- plugin problem: {p}" for p in problems))
-                card_name = gr.Dropdown(names, value=names[0] if names else None, label="Model card")
-                card = gr.Markdown(model_card(names[0]) if names else "")
-                card_name.change(model_card, card_name, card, api_visibility="private")
+                _zoo_tab()
     return demo
+
+
+def _compare_tab() -> None:
+    run, inputs = _compare_inputs()
+    outputs = _compare_outputs()
+    run.click(
+        precheck,
+        inputs=inputs,
+        preprocess=False,
+        show_progress="minimal",
+        api_visibility="private",
+        concurrency_limit=4,  # a slot of its own: it never waits behind a comparison
+        concurrency_id="precheck",
+    ).success(
+        compare,
+        inputs=inputs,
+        outputs=outputs,
+        api_name="compare",
+        preprocess=False,  # uploads are checked by `compare` itself, so bad ones get a readable error
+        show_progress="minimal",
+        concurrency_limit=1,
+        concurrency_id="stylize",
+    )
+    video, style = inputs[:2]
+    gr.Examples(_examples(), inputs=[video, style], label="Examples (click one, then Stylize)", elem_id="examples")
+    gr.Markdown(examples.ATTRIBUTION.read_text(), elem_id="attribution")
+
+
+def _compare_inputs() -> tuple[gr.Button, list[gr.components.Component]]:
+    """The clip, the style, the variants and the settings, in the order of `compare`'s arguments."""
+    with gr.Row():
+        video = gr.Video(label="Clip", sources=["upload"], elem_id="video-in", height=240)
+        style = gr.Image(label="Style", type="filepath", elem_id="style-in", height=240)
+        variants, run = _variant_pair("run")
+    with gr.Accordion("Settings", open=False):
+        with gr.Row():
+            alpha = _alpha_slider()
+            size = _size_slider(DEFAULT_SIZE)
+            preserve_color = gr.Checkbox(label="Preserve the clip's colors")
+        with gr.Row():
+            style_b = gr.Image(label="Second style (optional)", type="filepath", height=160)
+            mix = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label="Interpolation toward the second style")
+        with gr.Row():
+            stabilize = [
+                gr.Slider(
+                    0.0,
+                    1.0,
+                    value=0.0,
+                    step=0.05,
+                    label=f"Stabilize {slot}",
+                    info="blend with the previous output along the clip's motion (0: off)",
+                    elem_id=f"stabilize-{slot.lower()}",
+                )
+                for slot in "AB"
+            ]
+    return run, [video, style, *variants, alpha, preserve_color, size, style_b, mix, *stabilize]
+
+
+def _compare_outputs() -> list[gr.components.Component]:
+    """The live readouts and frames, the videos, the plot and the metrics, in the order `compare` yields them."""
+    with gr.Row(equal_height=True):
+        (fps_a, frame_a), (fps_b, frame_b) = [_live_lane(slot) for slot in "AB"]
+    side_by_side = gr.Video(label="Input | A | B", buttons=["download"], elem_id="video-compare", height=320)
+    plot = gr.LinePlot(
+        x=PLOT_COLUMNS[0],
+        y=PLOT_COLUMNS[1],
+        color=PLOT_COLUMNS[2],
+        label="Temporal error per frame (lower: less flicker)",
+        elem_id="temporal-plot",  # no height: with one, the legend overflows the block (Gradio 6)
+    )
+    metrics = gr.Dataframe(headers=METRIC_HEADERS, label="Temporal metrics", interactive=False)
+    gr.Markdown(
+        "*Temporal error*: the poster's E_tempAvg, how much each output pixel changes between frames "
+        "beyond how much the input pixel changed. *SSIM*: structure kept from the input frame. "
+        "*Warping error*: the output's change along the input's optical flow (Lai et al. 2018). "
+        "Lower errors mean less flicker; *fps* counts only that variant's own time."
+    )
+    with gr.Accordion("Downloads", open=False):
+        downloads = gr.File(label="Each variant's video", file_count="multiple", interactive=False, elem_id="downloads")
+    return [side_by_side, downloads, fps_a, fps_b, metrics, plot, frame_a, frame_b]
+
+
+def _live_lane(slot: str) -> tuple[gr.Markdown, gr.HTML]:
+    """One variant's fps readout and latest frame, updated while the comparison runs."""
+    with gr.Column():
+        fps = gr.Markdown(label=f"fps {slot}", elem_id=f"fps-{slot.lower()}")
+        frame = gr.HTML(label=f"Live {slot}", elem_id=f"live-{slot.lower()}", min_height=200)
+    return fps, frame
+
+
+def _photo_tab() -> None:
+    with gr.Row():
+        photo = gr.Image(label="Photo", type="filepath", elem_id="photo-in", height=240)
+        style = gr.Image(label="Style", type="filepath", elem_id="photo-style-in", height=240)
+        variants, run = _variant_pair("photo-run")
+    with gr.Row():
+        alpha = _alpha_slider()
+        size = _size_slider(PHOTO_SIZE)
+        preserve_color = gr.Checkbox(label="Preserve the photo's colors")
+    with gr.Row(equal_height=True):
+        images, times = [], []
+        for slot in "AB":
+            with gr.Column():
+                times.append(gr.Markdown(elem_id=f"photo-time-{slot.lower()}"))
+                images.append(gr.Image(label=f"Stylized {slot}", format="jpeg", elem_id=f"photo-{slot.lower()}"))
+    run.click(
+        compare_photo,
+        inputs=[photo, style, *variants, alpha, preserve_color, size],
+        outputs=[*images, *times],
+        api_name="photo",
+        preprocess=False,
+        concurrency_limit=1,
+        concurrency_id="stylize",
+    )
+
+
+def _camera_tab() -> None:
+    gr.Markdown(
+        "Your webcam, stylized live over WebRTC: the frames go to the server running the model and "
+        "come back as a video track. Where WebRTC cannot connect (a firewall that blocks UDP between "
+        "you and the server), use the fallback below."
+    )
+    gr.HTML(LIVE_FRAME, elem_id="live-camera")
+    with gr.Accordion("Fallback: the camera through Gradio's stream (a few frames a second)", open=False):
+        _camera_fallback()
+
+
+def _camera_fallback() -> None:
+    """The camera through Gradio's own stream, for where WebRTC cannot connect."""
+    with gr.Row():
+        cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="cam-in")
+        out = gr.HTML(label="Stylized", elem_id="cam-out", min_height=240)
+    with gr.Row():
+        style_in = gr.Image(value=CAMERA_STYLE, type="filepath", label="Style", height=160)
+        with gr.Column():
+            variant = _variant_dropdown("Variant", CAMERA_VARIANT)
+            fps = gr.Markdown(label="fps", elem_id="cam-fps")
+        with gr.Column():
+            alpha = _alpha_slider()
+            size = _size_slider(CAMERA_SIZE, label="Processing size (px)")
+            preserve_color = gr.Checkbox(label="Preserve colors")
+    style = gr.State(CAMERA_STYLE)
+    rate = gr.State({})  # when the last frame was answered, and the delivered rate
+    style_in.change(check_style, style_in, style, preprocess=False, api_visibility="undocumented")
+    cam.stream(
+        camera,
+        inputs=[cam, style, variant, alpha, preserve_color, size, rate],
+        outputs=[out, fps, rate],
+        stream_every=0.1,
+        show_progress="hidden",  # else the live output is drawn faded (pending) for the whole stream
+        time_limit=300,
+        concurrency_limit=1,
+        concurrency_id="camera",
+        api_name="camera",
+    )
+
+
+def _zoo_tab() -> None:
+    names = [v.name for v in zoo.list_variants()]
+    gr.Dataframe(
+        zoo_rows(),
+        headers=["variant", "use it for", "description", "recipe", "source", "weights"],
+        column_widths=["12%", "24%", "32%", "10%", "11%", "11%"],
+        interactive=False,
+        wrap=True,
+    )
+    problems = zoo.plugin_problems()
+    if problems:
+        gr.Markdown("\n".join(f"- plugin problem: {p}" for p in problems))
+    card_name = gr.Dropdown(names, value=names[0] if names else None, label="Model card")
+    card = gr.Markdown(model_card(names[0]) if names else "")
+    card_name.change(model_card, card_name, card, api_visibility="private")
 
 
 def serve(host: str | None = None, port: int | None = None, share: bool = False) -> None:
@@ -811,7 +796,7 @@ def serve(host: str | None = None, port: int | None = None, share: bool = False)
         server_port=port,
         share=share,
         max_file_size=f"{MAX_UPLOAD_MB}mb",
-        allowed_paths=[str(MEDIA)],
+        allowed_paths=[str(examples.FOLDER)],
         footer_links=["api"],
     )
 

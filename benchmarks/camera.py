@@ -30,8 +30,8 @@ from typing import Any
 from common import command_line, hardware
 from load import free_port, one_request, start_server, stop_server, write_clip
 
-ROOT = Path(__file__).resolve().parents[1]
-MEDIA = ROOT / "vst_cli" / "media"
+from vst import examples
+
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -103,7 +103,7 @@ def one_stream(browser, url: str, size: int, seconds: float, pid: int) -> dict[s
 def comparisons(url: str, stop: threading.Event, work: Path, results: list[dict]) -> None:
     """Comparisons back to back on the Compare tab until `stop` (the concurrent load)."""
     clip = write_clip(work / "clip.mp4", 48, 320, 180, 12)
-    style = MEDIA / "starry_night.jpg"
+    style = examples.FOLDER / "starry_night.jpg"
     while not stop.is_set():
         outcome = one_request(
             url,

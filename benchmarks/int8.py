@@ -5,7 +5,7 @@ static per-channel int8 through oneDNN/VNNI) against bf16, both compiled by indu
     python benchmarks/int8.py --variant lite-noise-resilient --sizes 256x256,1024x436
 
 Quality is the mean absolute difference of each output from the fp32 network's on real photos (0-255 scale),
-calibrated on other photos. int8 is kept only if it is faster at equal quality (see README, Speed).
+calibrated on other photos. int8 is kept only if it is faster at equal quality (docs/results/speed.md).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ while the others are served, and what the server's memory and temporary files do
 not a pass/fail test: the timings depend on the machine and its load.
 
     python benchmarks/load.py                  # 4 users and 3 bad uploads at once, processing size 128
-    python benchmarks/load.py --users 8 --bad 5 --size 180 --clip vst_cli/media/bunny.mp4
+    python benchmarks/load.py --users 8 --bad 5 --size 180 --clip vst/examples/bunny.mp4
 
 The server inherits the environment (OMP_NUM_THREADS, for one, which the report's command line shows).
 
@@ -46,7 +46,7 @@ import av
 import numpy as np
 from common import command_line, hardware
 
-from vst.cli import MEDIA
+from vst import examples
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_EVERY = 0.5  # seconds between RSS samples
@@ -350,7 +350,7 @@ def parse(argv: list[str] | None) -> tuple[argparse.Namespace, str]:
     parser.add_argument("--users", type=int, default=4, help="concurrent valid comparisons")
     parser.add_argument("--bad", type=int, default=3, help=f"concurrent bad uploads, cycling through {BAD_KINDS}")
     parser.add_argument("--size", type=int, default=128, help="processing size (short side) of each comparison")
-    parser.add_argument("--style", type=Path, default=MEDIA / "starry_night.jpg")
+    parser.add_argument("--style", type=Path, default=examples.FOLDER / "starry_night.jpg")
     parser.add_argument("--variants", nargs=2, default=["baseline", "noise-resilient"], metavar=("A", "B"))
     parser.add_argument("--clip", type=Path, default=None, help="a video file (default: a synthetic 192x108 clip)")
     parser.add_argument("--frames", type=int, default=24, help="frames of the synthetic clip")

@@ -59,7 +59,7 @@ def long_clip(lanes: list[Lane], clip: Clip, style_metrics: list[StyleMetrics]) 
             "warping_error": float(np.nanmean(w)),
             "style_distance": m.result()["style_distance"],
             "fps": lane.fps,
-            "cuts": lane.stabilizer.cuts if lane.stabilizer else 0,
+            "cuts": sum(stage.cuts for stage in lane.stages),  # the only stage here is the stabilizer
         }
         for s, w, m, lane in zip(sharp, warping, style_metrics, lanes)
     ]
@@ -99,17 +99,17 @@ def case_row(before: Frame, plain: Frame, steady: Frame, title: str) -> np.ndarr
     return np.concatenate(panels, axis=1)
 
 
-def cases(pipeline: Pipeline, style: object, strength: float, size: int, clip_path: Path) -> np.ndarray:
+def cases(pipeline: Pipeline, style: object, stabilize: float, size: int, clip_path: Path) -> np.ndarray:
     """One row per failure case, padded to a common width."""
     rows = []
     paths = sorted((DATA / "flow" / "sintel" / "ambush_4" / "final").glob("*.png"))
     frames = [to_uint8(load_image(p, size)) for p in paths]
-    steps = list(run(frames, [pipeline.lane(style), pipeline.lane(style, stabilize=strength)]))
+    steps = list(run(frames, [pipeline.lane(style), pipeline.lane(style, stabilize=stabilize)]))
     rows.append(case_row(steps[-2][0], *steps[-1], "fast motion"))
-    lanes = [pipeline.lane(style), pipeline.lane(style, stabilize=strength)]
+    lanes = [pipeline.lane(style), pipeline.lane(style, stabilize=stabilize)]
     previous = None
     for step in run(Clip.open(clip_path, size), lanes):
-        if lanes[1].stabilizer.cuts:
+        if lanes[1].stages[0].cuts:
             rows.append(case_row(previous[0], *step, "scene cut"))
             break
         previous = step
@@ -155,8 +155,8 @@ def main(argv: list[str] | None = None) -> None:
     (args.out / "long_clip.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
     if not args.skip_cases:
-        strength = max(args.strengths)
-        print("wrote", save_image(cases(pipeline, style, strength, args.size, args.clip), args.out / "cases.jpg", 88))
+        strongest = cases(pipeline, style, max(args.strengths), args.size, args.clip)
+        print("wrote", save_image(strongest, args.out / "cases.jpg", 88))
 
 
 if __name__ == "__main__":

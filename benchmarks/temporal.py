@@ -385,8 +385,8 @@ def measure(
             targets, handle = style_targets(encoder, image), pipeline.encode_style(image)
             for clip in clips:
                 lanes = [pipeline.lane(handle, stabilize=s, name=variant) for s in strengths]
-                for lane, strength, result in zip(lanes, strengths, evaluate(lanes, clip, encoder, targets)):
-                    row = {"clip": clip.name, "dataset": clip.dataset, "variant": lane.name, "stabilize": strength}
+                for lane, stabilize, result in zip(lanes, strengths, evaluate(lanes, clip, encoder, targets)):
+                    row = {"clip": clip.name, "dataset": clip.dataset, "variant": lane.name, "stabilize": stabilize}
                     rows.append({**row, "style": style_name, **result})
                     scores = "  ".join(f"{k}={_fmt(result[k])}" for k, _, _ in METRICS)
                     print(f"{clip.name:>24} {lane.name:>28} {style_name:>14}  {scores}", flush=True)

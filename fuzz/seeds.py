@@ -14,18 +14,18 @@ import numpy as np
 from PIL import Image
 
 from vst.core.flow import read_flo, write_flo
+from vst.examples import CLIPS, FOLDER, PAINTINGS
 
 from .targets import SUFFIXES, frame
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"  # absent on a fresh clone: the bundled media still seed every target
-MEDIA = ROOT / "vst_cli" / "media"
 LITE = ROOT / "zoo" / "weights" / "lite"
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".webp": "WEBP", ".gif": "GIF", ".bmp": "BMP", ".tif": "TIFF"}
 
 
 def _images() -> list[Path]:
-    return sorted(MEDIA.glob("*.jpg")) + sorted((DATA / "content").glob("*"))[:2]
+    return [*PAINTINGS, *sorted((DATA / "content").glob("*"))[:2]]
 
 
 def image_files() -> dict[str, bytes]:
@@ -45,7 +45,7 @@ def image_files() -> dict[str, bytes]:
 def tiny_clip() -> bytes:
     """The bundled Bunny's first 4 frames at 64x36, H.264 in mp4 with no audio."""
     buffer = io.BytesIO()
-    with av.open(str(MEDIA / "bunny.mp4")) as source, av.open(buffer, "w", format="mp4") as out:
+    with av.open(str(FOLDER / "bunny.mp4")) as source, av.open(buffer, "w", format="mp4") as out:
         stream = out.add_stream("libx264", rate=24)
         stream.width, stream.height, stream.pix_fmt = 64, 36, "yuv420p"
         for i, decoded in enumerate(source.decode(video=0)):
@@ -76,7 +76,7 @@ def seeds(target: str) -> dict[str, bytes]:
     if target == "image":
         return {name: bytes([suffix(Path(name).suffix)]) + data for name, data in image_files().items()}
     if target == "video":
-        clips = {"tiny.mp4": tiny_clip(), **{p.name: p.read_bytes() for p in sorted(MEDIA.glob("*.mp4"))}}
+        clips = {"tiny.mp4": tiny_clip(), **{p.name: p.read_bytes() for p in CLIPS}}
         return {name: bytes([suffix(".mp4")]) + data for name, data in clips.items()}
     if target == "checkpoint":
         config, model = (LITE / "config.json").read_bytes(), (LITE / "model.safetensors").read_bytes()

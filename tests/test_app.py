@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from vst import examples
 from vst.core.images import fit_size
 
 ROOT = Path(__file__).resolve().parents[1]
-MEDIA = ROOT / "vst_cli" / "media"
+MEDIA = examples.FOLDER
 VARIANTS = ("baseline", "noise-resilient")
 
 pytestmark = pytest.mark.slow
@@ -112,7 +113,7 @@ def test_a_stabilized_lane_is_labelled_and_steadier(client, make_video, tmp_path
     # the same variant, blended along the input's flow: its output follows the motion more closely
     warping = {row[0]: row[3] for row in metrics["data"]}
     assert warping[label] < warping[variant]
-    assert "stabilize B must be within [0, 1]" in _error_of(client, *inputs, 0.0, 1.5)
+    assert "stabilize must be within [0, 1], got 1.5" in _error_of(client, *inputs, 0.0, 1.5)
 
 
 def test_a_run_stopped_at_the_time_limit_leaves_no_files(
@@ -247,15 +248,14 @@ def test_a_photo_with_both_variants(client, tmp_path: Path) -> None:
 
 
 def test_variant_errors_show_what_was_typed() -> None:
-    from vst import app
+    from vst import app, zoo
     from vst.core import VstError
 
     with pytest.raises(VstError) as info:
-        app.resolve_variant("/srv/models/baseline")
+        zoo.visitor_ref("/srv/models/baseline")
     assert "'/srv/models/baseline'" in app.readable(info.value)
     with pytest.raises(VstError) as info:
-        app.resolve_variant("a/b@/etc/passwd")
+        zoo.visitor_ref("a/b@/etc/passwd")
     assert "/etc/passwd" in app.readable(info.value) and "branch, tag or commit" in str(info.value)
-    assert app.resolve_variant("org/name@v1") == "hf://org/name@v1"
     upload = Path(app.tempfile.gettempdir()) / "gradio" / "abc123" / "clip.mp4"
     assert app.readable(VstError(f"{upload} is not a video")) == "clip.mp4 is not a video"

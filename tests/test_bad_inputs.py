@@ -49,6 +49,7 @@ def test_a_checkpoint_with_nan_weights_is_refused(random_checkpoint, tmp_path):
         load_checkpoint(broken)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_a_stopped_run_leaves_no_file_behind(sig, make_video, style_image, random_checkpoint, tmp_path):
     clip = make_video(tmp_path / "long.mp4", frames=300, width=64, height=48, audio=None)
@@ -74,6 +75,7 @@ def test_a_corrupt_bundled_encoder_is_one_error(random_checkpoint, tmp_path):
         load_checkpoint(folder)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.3, 1.0])
 def test_ctrl_c_while_starting_up_is_one_line(delay, tiny_video, style_image, tmp_path):
     argv = ["stylize", tiny_video, "--style", style_image, "-o", tmp_path / "out.mp4"]

@@ -21,6 +21,7 @@ import torch
 from PIL import Image
 
 import vst.cli as cli
+from vst import examples
 from vst.core import VstError, images
 from vst.core.images import load_image
 from vst.core.video import probe
@@ -62,6 +63,7 @@ def _huge_png(path: Path, width: int, height: int) -> Path:
 # ---------------------------------------------------------------- what works
 
 
+@pytest.mark.slow
 def test_stylize_video_end_to_end(tiny_video, style_image, random_checkpoint, tmp_path, capsys):
     out = tmp_path / "out.mp4"
     assert stylize(tiny_video, "--style", style_image, "-o", out, checkpoint=random_checkpoint) == 0
@@ -72,6 +74,7 @@ def test_stylize_video_end_to_end(tiny_video, style_image, random_checkpoint, tm
     assert (info.width, info.height, info.fps, info.frames, info.has_audio) == (64, 48, 24, 12, True)
 
 
+@pytest.mark.slow
 def test_stylize_video_options(tiny_video, style_image, random_checkpoint, tmp_path):
     out = tmp_path / "out.mp4"
     args = [tiny_video, "--style", style_image, "--style", style_image, "--style-weights", "1,3", "--alpha", "0.5"]
@@ -114,6 +117,7 @@ def _write_mode(path: Path, mode: str) -> Path:
 MODES = ["RGBA", "LA", "L", "1", "I;16", "RGB;16", "P", "P+transparency", "CMYK"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", MODES)
 def test_unusual_image_modes_work_as_content_and_style(mode, random_checkpoint, tmp_path):
     suffix = ".jpg" if mode == "CMYK" else ".png"
@@ -232,9 +236,9 @@ def test_bad_style_gives_one_line(case, make_video, tiny_video, random_checkpoin
     [
         (["-o", "{tmp}/out.avi"], "must be an .mp4"),
         (["-o", "{tmp}/out.png"], "must be an .mp4"),
-        (["-o", "{tmp}/out.mp4", "--style-weights", "1,2"], "2 weights for 1 styles"),
-        (["-o", "{tmp}/out.mp4", "--style", "{style}", "--style-weights", "nan,1"], "non-negative style weights"),
-        (["-o", "{tmp}/out.mp4", "--style", "{style}", "--style-weights=-1,2"], "non-negative style weights"),
+        (["-o", "{tmp}/out.mp4", "--style-weights", "1,2"], "2 style weights for 1 style: give one per style"),
+        (["-o", "{tmp}/out.mp4", "--style", "{style}", "--style-weights", "nan,1"], "must be non-negative"),
+        (["-o", "{tmp}/out.mp4", "--style", "{style}", "--style-weights=-1,2"], "must be non-negative"),
         (["-o", "{tmp}/out.mp4", "--precision", "fp16", "--device", "cpu"], "fp16"),
         (["-o", "{tmp}/out.mp4", "--variant", "no-such-variant"], "no-such-variant"),
     ],
@@ -282,6 +286,7 @@ def _wrong_kind(tmp: Path, tiny_video: Path, style_image: Path) -> dict[str, tup
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["text as content", "audio as content", "video as style", "folder as style"])
 def test_a_file_of_the_wrong_kind_gets_the_same_line_from_the_cli_and_the_api(
     case, tiny_video, style_image, random_checkpoint, tmp_path, capsys
@@ -303,6 +308,70 @@ def test_a_file_of_the_wrong_kind_gets_the_same_line_from_the_cli_and_the_api(
         else:
             pipeline.stylize_image(content, style=handle)
     assert line == f"vst: error: {raised.value}"
+
+
+RULES = {  # a bad value of each option, and the one sentence `vst.core.options` says about it
+    "alpha": (1.5, "alpha must be within [0, 1], got 1.5"),
+    "alpha, not a number": ("strong", "alpha must be a number, got 'strong'"),
+    "stabilize": (-0.5, "stabilize must be within [0, 1], got -0.5"),
+    "stabilize, NaN": (float("nan"), "stabilize must be within [0, 1], got nan"),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(RULES))
+def test_a_bad_option_gets_the_same_sentence_from_the_cli_the_api_and_the_app(
+    case, tiny_video, style_image, random_checkpoint, tmp_path, capsys
+):
+    """One rule, one sentence: `vst stylize --alpha 1.5` (after the option's name), `Pipeline.stylize_video` and the
+    app's request check (the camera's settings: tests/test_live.py) all say the same."""
+    from vst import zoo
+
+    option = case.split(",")[0]
+    value, sentence = RULES[case]
+    out = tmp_path / "out.mp4"
+    with pytest.raises(SystemExit) as done:
+        stylize(tiny_video, "--style", style_image, f"--{option}", str(value), "-o", out, checkpoint=random_checkpoint)
+    assert done.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == f"vst stylize: error: argument --{option}: {sentence}"
+    pipeline = zoo.load(str(random_checkpoint), device="cpu")
+    with pytest.raises(VstError) as raised:
+        pipeline.stylize_video(tiny_video, out, style=style_image, **{option: value})
+    assert str(raised.value) == sentence
+    pytest.importorskip("gradio", reason="the app's extras are not installed")
+    from vst import app
+
+    alpha, stabilize = (value, 0.0) if option == "alpha" else (1.0, value)
+    uploads = (str(tiny_video), str(style_image), "baseline", "noise-resilient")
+    with pytest.raises(VstError) as raised:  # after the uploads: alpha, size, style_b, mix, stabilize A and B
+        app.check_request(*uploads, alpha, 64, None, 0.0, 0.0, stabilize)
+    assert str(raised.value) == sentence
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("weights", "sentence"),
+    [
+        ("1,2,3", "3 style weights for 2 styles: give one per style"),
+        ("1,-1", "style weights must be non-negative numbers with a positive sum, got 1, -1"),
+        ("0,0", "style weights must be non-negative numbers with a positive sum, got 0, 0"),
+    ],
+)
+def test_bad_style_weights_get_the_same_sentence_from_the_cli_and_the_api(
+    weights, sentence, tiny_video, style_image, random_checkpoint, tmp_path, capsys
+):
+    """The app cannot send a bad count: its two styles' weights come from one slider, checked within [0, 1]."""
+    from vst import zoo
+
+    out = tmp_path / "out.mp4"
+    styles = ["--style", style_image, "--style", style_image]
+    assert stylize(tiny_video, *styles, f"--style-weights={weights}", "-o", out, checkpoint=random_checkpoint) == 2
+    assert one_error_line(capsys) == f"vst: error: {sentence}"
+    pipeline = zoo.load(str(random_checkpoint), device="cpu")
+    with pytest.raises(VstError) as raised:
+        pipeline.encode_style([style_image] * 2, [float(w) for w in weights.split(",")])
+    assert str(raised.value) == sentence
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(
@@ -351,6 +420,7 @@ def _vst() -> list[str]:
     return [script] if script else [sys.executable, "-m", "vst.cli"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["text named .mp4"])
 def test_real_process_prints_one_line_and_no_traceback(case, make_video, style_image, random_checkpoint, tmp_path):
     path, message = _bad_inputs(tmp_path, make_video)[case]
@@ -372,6 +442,7 @@ def compare(*args: str | Path) -> int:
     return cli.main(["compare", *map(str, args), "--device", "cpu", "--style-size", "0"])
 
 
+@pytest.mark.slow
 def test_compare_writes_one_side_by_side_video(tiny_video, style_image, random_checkpoint, tmp_path, capsys):
     out = tmp_path / "ab.mp4"
     variants = ["--variants", random_checkpoint, random_checkpoint, "--stabilize", "0", "1"]
@@ -384,6 +455,7 @@ def test_compare_writes_one_side_by_side_video(tiny_video, style_image, random_c
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ab.mp4"]
 
 
+@pytest.mark.slow
 def test_compare_at_a_size_and_frame_limit(tiny_video, style_image, random_checkpoint, tmp_path):
     out = tmp_path / "sub" / "abc.mp4"
     variants = ["--variants", random_checkpoint, random_checkpoint, random_checkpoint, "--stabilize", "0.5"]
@@ -399,7 +471,7 @@ def test_compare_at_a_size_and_frame_limit(tiny_video, style_image, random_check
         (["{video}", "-o", "{tmp}/ab.mp4", "--variants", "{ckpt}"], "two or more variants"),
         (
             ["{video}", "-o", "{tmp}/ab.mp4", "--variants", "{ckpt}", "{ckpt}", "--stabilize", "0", "1", "1"],
-            "3 values for 2 variants",
+            "3 stabilize values for 2 variants: give one for all, or one each",
         ),
         (["{video}", "-o", "{tmp}/ab.mp4", "--variants", "{ckpt}", "no-such-variant"], "no-such-variant"),
         (["{text}", "-o", "{tmp}/ab.mp4", "--variants", "{ckpt}", "{ckpt}"], "not a video"),
@@ -433,6 +505,7 @@ def _tree(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
 
+@pytest.mark.slow
 def test_stylize_a_folder_mirrors_it_and_resumes(make_video, style_image, random_checkpoint, tmp_path, capsys):
     outputs = _library(tmp_path / "in", make_video)
     out = tmp_path / "out"
@@ -470,6 +543,7 @@ def test_a_batch_inside_its_own_input_folder_resumes(style_image, random_checkpo
     assert "the output would overwrite the input" in one_error_line(capsys)
 
 
+@pytest.mark.slow
 def test_a_bad_file_in_a_batch_is_one_line_and_the_rest_are_written(make_video, style_image, random_checkpoint,
                                                                     tmp_path, capsys):  # fmt: skip
     outputs = _library(tmp_path / "in", make_video)
@@ -497,6 +571,7 @@ def test_two_inputs_for_one_output_are_refused(make_video, style_image, tmp_path
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_stylize_a_glob(make_video, style_image, random_checkpoint, tmp_path, capsys):
     _library(tmp_path / "in", make_video)
     out = tmp_path / "out"
@@ -518,6 +593,7 @@ def test_one_file_under_two_processes(rank, style_image, random_checkpoint, tmp_
     assert (tmp_path / "out.png").exists() == (rank == 0)
 
 
+@pytest.mark.slow
 def test_torchrun_splits_a_batch(make_video, style_image, random_checkpoint, tmp_path):
     """A real `torchrun --nproc-per-node 2 -m vst.cli stylize DIR`: every output written once, by one process."""
     outputs = _library(tmp_path / "in", make_video)
@@ -591,9 +667,10 @@ def test_bare_vst_prints_help_and_subcommands_show_defaults(capsys):
         ("cv2", "stylize", "optical flow needs cv2, which is not installed: pip install 'vst-video[metrics]'"),
     ],
 )
+@pytest.mark.slow
 def test_a_missing_extra_is_named_in_one_line(blocked: str, command: str, message: str, tmp_path: Path) -> None:
     """The core install has no gradio, OpenCV or scikit-image: what needs them says which extra brings them."""
-    image = str(cli.MEDIA / "wave.jpg")
+    image = str(examples.FOLDER / "wave.jpg")
     argv = ["app"] if command == "app" else ["stylize", image, "--style", image, "--variant", "optical-flow"]
     code = f"import sys; sys.modules[{blocked!r}] = None; import vst.cli; sys.exit(vst.cli.main(sys.argv[1:]))"
     done = subprocess.run(

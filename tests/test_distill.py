@@ -33,6 +33,7 @@ def dataset(data, tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_the_teacher_dataset_holds_the_full_networks_outputs(dataset):
     files = shards(dataset)
     assert [p.name for p in files] == [f"shard-{i:05d}.safetensors" for i in range(3)]
@@ -45,6 +46,7 @@ def test_the_teacher_dataset_holds_the_full_networks_outputs(dataset):
     assert (tensors["output"].float() - tensors["content"].float()).abs().mean() > 5
 
 
+@pytest.mark.slow
 def test_teacher_data_resumes_and_splits_by_rank(data, dataset, tmp_path):
     """Two ranks write disjoint shards whose union is the one-process dataset, sample for sample; a second run
     of a complete dataset writes nothing."""
@@ -59,6 +61,7 @@ def test_teacher_data_resumes_and_splits_by_rank(data, dataset, tmp_path):
     assert "shard" not in again.stdout  # nothing left to write
 
 
+@pytest.mark.slow
 def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
     out = tmp_path / "student"
     argv = [sys.executable, "-m", "training.distill", "--data", str(dataset), "--perceptual-crop", "16"]

@@ -9,6 +9,7 @@ through `vst import-adain`; `reference_style_transfer` is the reference test.py'
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from torch import nn
 import vst.cli as cli
 from vst import zoo
 from vst.core import Decoder, Stylizer, VGGEncoder, load_encoder
+from vst.core.files import atomic_write
 from vst.core.images import load_image, to_uint8
 from vst.core.stylizer import pad_to_multiple
 
@@ -125,6 +127,7 @@ def _image(h: int, w: int, seed: int) -> torch.Tensor:
     return (image.clamp(0, 1) * 255).round() / 255
 
 
+@pytest.mark.slow
 def test_import_writes_a_verified_checkpoint(reference):
     _, _, folder = reference
     names = sorted(p.name for p in folder.iterdir())
@@ -143,6 +146,7 @@ def test_folded_encoder_equals_reference_vgg(reference):
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("alpha", [1.0, 0.6])
 def test_stylizer_reproduces_reference(reference, alpha):
     vgg, decoder, folder = reference
@@ -156,6 +160,7 @@ def test_stylizer_reproduces_reference(reference, alpha):
     torch.testing.assert_close(got, expected, rtol=0, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_interpolation_reproduces_reference(reference):
     vgg, decoder, folder = reference
     stylizer = Stylizer.from_pretrained(folder, device="cpu", precision="fp32")
@@ -222,6 +227,7 @@ def test_style_is_encoded_once_not_per_frame(random_stylizer_parts):
     assert calls == [torch.Size([40, 40])] + [torch.Size([24, 32])] * 5  # the style once, then one pass per frame
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("h", "w"), [(37, 61), (436, 1024)])
 def test_sizes_not_divisible_by_8_come_back_unchanged(random_stylizer_parts, h, w):
     encoder, decoder = random_stylizer_parts
@@ -241,6 +247,7 @@ BF16_P99_TOLERANCE = 6 / 255
 TRAINED = Path(zoo.__file__).parent / "weights" / "noise-resilient"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("weights", ["random-reference", "trained"])
 def test_bf16_output_is_within_stated_tolerance_of_fp32(reference, weights):
     folder = reference[2]
@@ -265,6 +272,20 @@ def test_channels_last_and_low_precision_on_cpu_with_bf16(random_stylizer_parts)
     weight = stylizer.decoder[1].weight
     assert weight.dtype == torch.bfloat16
     assert weight.is_contiguous(memory_format=torch.channels_last)
+
+
+def test_atomic_write_shows_a_file_only_once_complete(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text("old")
+    with pytest.raises(RuntimeError), atomic_write(path) as tmp:
+        assert tmp.parent == tmp_path and str(os.getpid()) in tmp.name  # two processes never share one
+        tmp.write_text("half")
+        raise RuntimeError("interrupted")
+    assert path.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["config.json"]
+    with atomic_write(path) as tmp:
+        tmp.write_text("new")
+        assert path.read_text() == "old"
+    assert path.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["config.json"]
 
 
 def test_the_shipped_encoder_is_pastiches_vgg(tmp_path, monkeypatch):

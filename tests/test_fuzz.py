@@ -26,6 +26,7 @@ def test_seeds_and_regressions_keep_the_contract(target: str) -> None:
         TARGETS[target](data)  # works, or raises a one-line VstError inside; anything else fails here
 
 
+@pytest.mark.slow
 def test_a_short_fuzzing_run_of_every_target_finds_nothing(tmp_path: Path) -> None:
     runs = 300
     done = subprocess.run(

@@ -122,6 +122,7 @@ def test_the_cli_says_one_line(kind, role, hostile, tiny_video, style_image, ran
     assert not out.exists() and not list(tmp_path.glob(".out*"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_python_api_raises_one_vst_error(kind, role, hostile, tiny_video, style_image, random_checkpoint, tmp_path):

@@ -321,19 +321,19 @@ def test_hub_errors_are_one_clear_line(olah, mirrors, ckpt, tmp_path):
     assert f") cannot be reached: run `vst zoo pull hf://{ORG}/never-pulled` while online" in err_missing
 
 
-APP_FETCH = """
+BOUNDED_FETCH = """
 import json, sys
-from vst import app
-app.MAX_HUB_REPOS, app.MAX_HUB_BYTES = 2, int(sys.argv[1])
+from vst.zoo.hub import BoundedDownloads
+downloads = BoundedDownloads(max_bytes=int(sys.argv[1]), max_repos=2)
 for ref in json.loads(sys.argv[2]):
     try:
-        print("ok", app.fetch(ref))
+        print("ok", downloads.fetch(ref))
     except Exception as e:
         print("error", type(e).__name__, e)
 """
 
 
-def test_the_app_bounds_what_visitors_download(olah, mirrors, ckpt, tmp_path):
+def test_downloads_for_visitors_are_bounded(olah, mirrors, ckpt, tmp_path):
     files = checkpoint_files(ckpt)
     shas = {name: hub_repo(mirrors, name, files) for name in ("kept", "a", "b", "c")}
     hub_repo(mirrors, "big", {**files, "encoder.safetensors": os.urandom(3 * 2**20)})
@@ -344,7 +344,7 @@ def test_the_app_bounds_what_visitors_download(olah, mirrors, ckpt, tmp_path):
     limit = size + 2**20
     refs = [f"hf://{ORG}/{name}" for name in ("kept", "a", "b", "a", "c", "big")]
     done = subprocess.run(
-        [sys.executable, "-c", APP_FETCH, str(limit), json.dumps(refs)],
+        [sys.executable, "-c", BOUNDED_FETCH, str(limit), json.dumps(refs)],
         env=env,
         capture_output=True,
         text=True,

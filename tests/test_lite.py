@@ -26,6 +26,7 @@ def flops(architecture, h: int = 256, w: int = 256) -> int:
     return counter.get_total_flops()
 
 
+@pytest.mark.slow
 def test_lite_costs_a_twentieth_of_the_full_network():
     assert flops(FULL) / flops(LITE) > 19
     full, lite = FULL.encoder(), LITE.encoder()

@@ -110,8 +110,8 @@ def test_bad_camera_settings_get_one_line(camera_filter, fields: dict, message: 
 
 
 def test_camera_settings_change_and_are_offered(camera_filter) -> None:
-    changed = camera_filter.update({"alpha": 0.5, "size": 180, "style": "wave.jpg", "keep_color": True})
-    assert (changed.alpha, changed.size, changed.keep_color) == (0.5, 180, True)
+    changed = camera_filter.update({"alpha": 0.5, "size": 180, "style": "wave.jpg", "preserve_color": True})
+    assert (changed.alpha, changed.size, changed.preserve_color) == (0.5, 180, True)
     options = changed.options()
     assert options["settings"]["style"] == "wave.jpg" and "starry_night.jpg" in options["styles"]
     assert 180 in options["sizes"] and changed.variant in options["variants"]

@@ -170,6 +170,7 @@ def test_content_distance_zero_at_the_adain_target():
     assert content_distance(torch.zeros_like(target), content, style) == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_style_metrics_with_the_encoder():
     encoder, _ = load_encoder()
     style = texture(32, 32, seed=3)

@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from vst import zoo
+from vst.core import VstError
 from vst.core.flow import flow_and_mask, warp
 from vst.core.images import to_tensor
 from vst.core.optical_flow_stylizer import GramStyle, OpticalFlowStylizer, gram
@@ -40,6 +41,7 @@ def test_gram_is_size_independent():
     assert gram(f).shape == (4, 4)
 
 
+@pytest.mark.slow
 def test_stream_stylizes_and_follows_the_motion(stylizer, style):
     frames = panning(3)
     out = list(stylizer.stream(frames, style))
@@ -60,13 +62,14 @@ def test_stream_stylizes_and_follows_the_motion(stylizer, style):
     assert err(out) < err(free_out)
 
 
+@pytest.mark.slow
 def test_alpha_zero_keeps_the_content(stylizer, style):
     frames = panning(2)
     out = list(stylizer.stream(frames, style, alpha=0.0))
     assert np.abs(out[0].astype(int) - frames[0]).max() <= 1  # started at the content, the only loss is at 0
-    kept = list(stylizer.stream(frames[:1], style, keep_color=True))
+    kept = list(stylizer.stream(frames[:1], style, preserve_color=True))
     assert kept[0].shape == (32, 32, 3)
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(VstError, match="alpha must be within"):
         list(stylizer.stream(frames, style, alpha=2.0))
 
 
@@ -76,10 +79,11 @@ def test_style_blending(stylizer):
     mixed = stylizer.encode_style([a, b], [1, 3])
     for x, y, m in zip(ga.grams, gb.grams, mixed.grams):
         torch.testing.assert_close(m, 0.25 * x + 0.75 * y)
-    with pytest.raises(ValueError, match="weights"):
+    with pytest.raises(VstError, match="style weights must be non-negative"):
         stylizer.encode_style([a, b], [1, -1])
 
 
+@pytest.mark.slow
 def test_zoo_variant_through_the_video_pipeline(tiny_video, tmp_path):
     variant = zoo.get_variant("optical-flow")
     assert variant.weights is None and variant.available_offline()

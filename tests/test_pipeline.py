@@ -16,7 +16,7 @@ import torch
 from vst import zoo
 from vst.core import VstError, pipeline
 from vst.core.images import resize_frame
-from vst.core.pipeline import Clip, Pipeline, Progress, record
+from vst.core.pipeline import Clip, Lane, Pipeline, Progress, record, run
 from vst.core.stabilize import Stabilizer
 from vst.core.video import VideoError, iter_frames, probe
 
@@ -31,7 +31,7 @@ class Invert:
     def encode_style(self, styles, weights=None) -> None:
         return None
 
-    def stream(self, frames: Iterable[np.ndarray], style, alpha=1.0, keep_color=False) -> Iterator[np.ndarray]:
+    def stream(self, frames: Iterable[np.ndarray], style, alpha=1.0, preserve_color=False) -> Iterator[np.ndarray]:
         try:
             for i, frame in enumerate(frames):
                 if self.fail_after is not None and i >= self.fail_after:
@@ -45,6 +45,7 @@ def _files(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
 
+@pytest.mark.slow
 def test_lanes_of_a_comparison_share_one_decode(tiny_video, random_checkpoint, monkeypatch, tmp_path):
     calls, decoded = [], []
 
@@ -69,7 +70,7 @@ def test_lanes_of_a_comparison_share_one_decode(tiny_video, random_checkpoint, m
         assert a.output.shape == (48, 64, 3) and a.output.dtype == np.uint8
         np.testing.assert_array_equal(c.output, 255 - c.input)
     assert not np.array_equal(steps[-1][0].output, steps[-1][1].output)  # the stabilizer changed the second lane
-    assert isinstance(lanes[1].stabilizer, Stabilizer) and lanes[0].stabilizer is None
+    assert [type(stage) for stage in lanes[1].stages] == [Stabilizer] and lanes[0].stages == ()
     assert all(lane.frames == 6 and lane.fps > 0 for lane in lanes)
     assert probe(tmp_path / "abc.mp4").frames == 6
 
@@ -145,6 +146,21 @@ def test_stabilize_out_of_range_is_refused(tiny_video, tmp_path):
     assert _files(tmp_path) == []
 
 
+def test_a_lane_applies_its_stages_in_order_after_the_stylizer():
+    frames = [np.full((4, 6, 3), value, np.uint8) for value in (10, 20)]
+    given = []
+
+    def halve(frame: np.ndarray, output: np.ndarray) -> np.ndarray:
+        given.append(frame)
+        return output // 2
+
+    lane = Lane("invert, halve, add one", Invert(), None, stages=[halve, lambda frame, output: output + 1])
+    for (step,), frame in zip(run(frames, [lane]), frames, strict=True):
+        np.testing.assert_array_equal(step.output, (255 - frame) // 2 + 1)
+    assert all(a is b for a, b in zip(given, frames, strict=True))  # a stage is given the input frame too
+
+
+@pytest.mark.slow
 def test_stylize_image_on_an_array(style_image, random_checkpoint):
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)
@@ -161,6 +177,7 @@ def test_stylize_image_on_an_array(style_image, random_checkpoint):
     assert np.abs(out.astype(int) - resize_frame(frame, 24)).mean() > 5  # the network did something
 
 
+@pytest.mark.slow
 def test_python_api_as_the_readme_shows_it(tiny_video, style_image, random_checkpoint, tmp_path):
     dst = tmp_path / "styled.mp4"
     steps: list[Progress] = []

@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from vst import examples
+
 ROOT = Path(__file__).resolve().parents[1]
-MEDIA = ROOT / "vst_cli" / "media"
+MEDIA = examples.FOLDER
 
 
 def run(*args: str) -> None:
@@ -19,6 +22,7 @@ def run(*args: str) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_a_sheet_has_a_row_per_photo_and_a_column_per_style_and_variant(tmp_path):
     out = tmp_path / "sheet.jpg"
     photos = [str(MEDIA / "wave.jpg")] * 2
@@ -31,6 +35,7 @@ def test_a_sheet_has_a_row_per_photo_and_a_column_per_style_and_variant(tmp_path
     assert np.abs(photo.astype(int) - styled.astype(int)).mean() > 5  # stylized, not the photo pasted again
 
 
+@pytest.mark.slow
 def test_a_clip_gives_its_frames_as_rows(tmp_path):
     out = tmp_path / "strip.jpg"
     run("--variants", "lite", "--clip", str(MEDIA / "bunny.mp4"), "--frames", "2", "--styles", str(MEDIA / "wave.jpg"),

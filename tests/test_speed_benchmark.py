@@ -7,9 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_network_table_reports_parameters_flops_and_a_ratio_per_variant() -> None:
     command = [sys.executable, "benchmarks/speed.py", "--frames", "1", "--warmup", "1", "--sizes", "64x48"]
     command += ["--networks", "noise-resilient", "lite", "--style-size", "64"]

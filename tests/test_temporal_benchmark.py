@@ -103,6 +103,7 @@ def test_sharpness_and_ghosting(temporal):
     assert temporal.ghosting(stripes, flat, where) == pytest.approx((165 / 255) ** 2)
 
 
+@pytest.mark.slow
 def test_benchmark_end_to_end(temporal, data, random_checkpoint, tmp_path, capsys):
     out = tmp_path / "out"
     twin = shutil.copytree(random_checkpoint, tmp_path / "twin")

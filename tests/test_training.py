@@ -9,12 +9,16 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+import torch
 from safetensors.torch import load_file
 
 from vst.cli import main as vst
 from vst.core import Stylizer
+from vst.core.stylizer import resolve_precision
 from vst.training.curves import plot, smooth
 from vst.training.export import export, flatten
+from vst.training.loop import TrainError, autocast
 from vst.training.train import STATE_FILE, add_arguments
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,6 +32,7 @@ def train_args(data: tuple[Path, Path], out: Path, steps: int, *extra: str) -> l
     ]  # fmt: skip
 
 
+@pytest.mark.slow
 def test_noise_resilient_recipe_writes_a_loadable_checkpoint(data, tmp_path):
     out = tmp_path / "nr"
     assert vst(train_args(data, out, 2, "--recipe", "noise-resilient", "--noise-kind", "impulse")) == 0
@@ -41,6 +46,7 @@ def test_noise_resilient_recipe_writes_a_loadable_checkpoint(data, tmp_path):
     Stylizer.from_pretrained(out, precision="fp32")
 
 
+@pytest.mark.slow
 def test_noise_shift_trains_and_is_recorded(data, tmp_path):
     out = tmp_path / "shift"
     objective = ["--recipe", "noise-resilient", "--noise-shift", "2", "--noise-weight", "50", "--style-weight", "12"]
@@ -59,6 +65,7 @@ def test_noise_shift_trains_and_is_recorded(data, tmp_path):
     assert (retrain["recipe"], retrain["style_weight"]) == ("noise-resilient", 12)
 
 
+@pytest.mark.slow
 def test_resume_matches_an_uninterrupted_run(data, tmp_path):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     assert vst(train_args(data, straight, 4)) == 0
@@ -72,6 +79,7 @@ def test_resume_matches_an_uninterrupted_run(data, tmp_path):
     assert len((resumed / "log.csv").read_text().splitlines()) == 1 + 4
 
 
+@pytest.mark.slow
 def test_fine_tuning_inherits_the_tap_scales(data, tmp_path):
     base = tmp_path / "base"
     assert vst(train_args(data, base, 1)) == 0
@@ -83,6 +91,7 @@ def test_fine_tuning_inherits_the_tap_scales(data, tmp_path):
     assert init == {"from": str(base), "recipe": "baseline", "steps": 1}
 
 
+@pytest.mark.slow
 def test_torchrun_ddp_with_two_gloo_processes(data, tmp_path):
     out = tmp_path / "ddp"
     content, style = data
@@ -100,6 +109,7 @@ def test_torchrun_ddp_with_two_gloo_processes(data, tmp_path):
     assert {"rng.0", "rng.1"} <= state.keys()  # every rank's RNG is saved for resuming
 
 
+@pytest.mark.slow
 def test_held_out_styles_are_measured_not_trained_on(data, tmp_path):
     content, _ = data
     held_out = tmp_path / "held-out.txt"
@@ -118,6 +128,7 @@ def test_held_out_styles_are_measured_not_trained_on(data, tmp_path):
     assert vst(train_args(data, tmp_path / "none", 1, "--exclude-styles", str(held_out))) == 2
 
 
+@pytest.mark.slow
 def test_resume_from_a_committed_milestone(data, tmp_path):
     run = tmp_path / "run"
     assert vst(train_args(data, run, 2)) == 0
@@ -131,6 +142,7 @@ def test_resume_from_a_committed_milestone(data, tmp_path):
     assert config["training"]["tap_scales"] == tap_scales
 
 
+@pytest.mark.slow
 def test_a_checkpoint_keeps_the_history_of_the_runs_that_made_it(data, tmp_path):
     """Resumed on other data (another machine, say), then fine-tuned: the card tells every phase."""
     run = tmp_path / "run"
@@ -147,12 +159,27 @@ def test_a_checkpoint_keeps_the_history_of_the_runs_that_made_it(data, tmp_path)
     assert "1. `baseline`: 32 px for steps 0-2 at batch 2" in card and "2. `baseline`: 32 px for steps 2-3" in card
 
 
+@pytest.mark.slow
 def test_a_time_limit_saves_and_stops(data, tmp_path):
     run = tmp_path / "run"
     assert vst(train_args(data, run, 1000, "--time-limit", "0.001", "--eval-content", str(data[0]))) == 0
     config = json.loads((run / "config.json").read_text())
     assert config["steps"] == 1  # the first step past the limit (checked at every log line) is the last
     assert (run / STATE_FILE).exists() and (run / "eval.csv").read_text().splitlines()[1].startswith("1,")
+
+
+def test_auto_precision_trains_in_bf16_where_inference_runs_fp16(monkeypatch):
+    """One rule for "auto": CUDA stylizes in fp16 but trains in bf16 (no loss scaler), fp32 where there is no bf16;
+    the CPU answers alike for both. fp16 on the CPU is refused in one line."""
+    cuda, cpu = torch.device("cuda"), torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
+    assert resolve_precision("auto", cuda) == torch.float16
+    assert resolve_precision("auto", cuda, training=True) == torch.bfloat16
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: False)
+    assert resolve_precision("auto", cuda, training=True) == torch.float32
+    assert resolve_precision("auto", cpu, training=True) == resolve_precision("auto", cpu)
+    with pytest.raises(TrainError, match="fp16 is for CUDA"):
+        autocast("fp16", cpu)
 
 
 def test_quality_metrics_flatten_for_the_model_card():
@@ -173,6 +200,7 @@ def test_curves_plot_losses_and_the_held_out_ratio(tmp_path):
     np.testing.assert_allclose(smooth(np.array([1.0, 3.0, 5.0, 7.0]), 2), [1, 2, 4, 6])
 
 
+@pytest.mark.slow
 def test_lite_trains_student_and_decoder_and_resumes(data, tmp_path):
     """--network lite: the student is trained and bundled, distilled onto VGG, and a noise-resilient fine-tune
     starts from it; a full checkpoint is refused as its start in one line."""

@@ -28,7 +28,7 @@ class Invert:
     def encode_style(self, styles, weights=None) -> None:
         return None
 
-    def stream(self, frames: Iterable[np.ndarray], style, alpha=1.0, keep_color=False) -> Iterator[np.ndarray]:
+    def stream(self, frames: Iterable[np.ndarray], style, alpha=1.0, preserve_color=False) -> Iterator[np.ndarray]:
         for frame in frames:
             self.pulled += 1
             if self.fail_after is not None and self.pulled > self.fail_after:
@@ -152,6 +152,7 @@ def test_failure_midway_leaves_no_file(tiny_video, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_memory_does_not_grow_with_length(make_video, tmp_path):
     """Frames stream: the decoder never runs ahead of the encoder, and Python-side memory stays flat."""
     n, w, h = 240, 160, 120

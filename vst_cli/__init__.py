@@ -1,9 +1,7 @@
-"""The `vst` command: stylize, compare, import-adain, train, push, zoo, app; and the example media it ships.
+"""The `vst` command: stylize, compare, import-adain, train, push, zoo, app.
 
 Each subcommand is `add_<name>(subparsers)` that registers its arguments and a
 `run` function. User errors (`VstError`) print one line on stderr and exit 2.
-The example clips and paintings are package data (`MEDIA`), so that an installed
-`vst app` has them as a checkout does.
 """
 
 from __future__ import annotations
@@ -16,12 +14,9 @@ import re
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from importlib.resources import files
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-
-MEDIA = Path(str(files(__name__) / "media"))  # a plain folder: setuptools installs package data unzipped
 
 
 def add_train(sub: argparse._SubParsersAction) -> None:
@@ -60,11 +55,18 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _unit_float(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be within [0, 1], got {text}")
-    return value
+def _rule(check: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An engine rule (`vst.core.options`) as an argparse type: the CLI says what the API says, after the option."""
+
+    def parse(text: str) -> Any:
+        from vst.core import VstError
+
+        try:
+            return check(text)
+        except VstError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    return parse
 
 
 def _weights(text: str) -> list[float]:
@@ -72,7 +74,7 @@ def _weights(text: str) -> list[float]:
         weights = [float(w) for w in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
-    return weights  # their range is `vst.core.blend`'s rule
+    return weights  # their rule is `vst.core.options.check_weights`
 
 
 def _device(text: str) -> str:
@@ -94,19 +96,26 @@ STABILIZE_HELP = "inference-time stabilization along the input's optical flow, 0
 
 
 def _add_model_options(p: argparse.ArgumentParser) -> None:
+    from typing import get_args
+
+    from vst.core.options import check_alpha
+    from vst.core.stylizer import Precision
+
     p.add_argument("--style", action="append", required=True, metavar="IMG", help="style image; repeat to blend")
     p.add_argument("--style-weights", type=_weights, metavar="W1,W2", help="blend weights, one per --style")
-    p.add_argument("--alpha", type=_unit_float, default=1.0, help="style strength in [0, 1]")
+    p.add_argument("--alpha", type=_rule(check_alpha), default=1.0, help="style strength in [0, 1]")
     p.add_argument("--preserve-color", action="store_true", help="keep the input's colours")
     p.add_argument("--size", type=_non_negative_int, default=0, metavar="SHORT_SIDE", help="0 keeps the size")
     p.add_argument("--style-size", type=_non_negative_int, default=512, metavar="SHORT_SIDE", help="0 keeps it")
-    p.add_argument("--precision", choices=("auto", "fp32", "bf16", "fp16"), default="auto")
+    p.add_argument("--precision", choices=get_args(Precision), default="auto")
     p.add_argument("--device", type=_device, default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--compile", action="store_true", help="torch.compile the network (slower start, faster frames)")
     p.add_argument("--max-frames", type=_positive_int, metavar="N", help="stylize only the first N frames")
 
 
 def add_stylize(sub: argparse._SubParsersAction) -> None:
+    from vst.core.options import check_stabilize
+
     p = sub.add_parser(
         "stylize",
         help="stylize videos or images with a style, or a blend of several",
@@ -118,7 +127,7 @@ def add_stylize(sub: argparse._SubParsersAction) -> None:
     model.add_argument("--variant", default="noise-resilient", help="zoo variant")
     model.add_argument("--checkpoint", metavar="DIR", help="checkpoint folder or hf://ORG/NAME[@REV]")
     _add_model_options(p)
-    p.add_argument("--stabilize", type=_unit_float, default=0.0, metavar="S", help=STABILIZE_HELP)
+    p.add_argument("--stabilize", type=_rule(check_stabilize), default=0.0, metavar="S", help=STABILIZE_HELP)
     p.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="an .mp4 or an image file; a folder for a batch"
     )
@@ -126,6 +135,8 @@ def add_stylize(sub: argparse._SubParsersAction) -> None:
 
 
 def add_compare(sub: argparse._SubParsersAction) -> None:
+    from vst.core.options import check_stabilize
+
     p = sub.add_parser(
         "compare",
         help="one side-by-side video of a clip and its stylizations by several variants, in sync",
@@ -135,7 +146,7 @@ def add_compare(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--variants", nargs="+", default=["baseline", "noise-resilient"], metavar="VARIANT")
     _add_model_options(p)
     help = f"{STABILIZE_HELP}; or one per variant"
-    p.add_argument("--stabilize", type=_unit_float, nargs="+", default=[0.0], metavar="S", help=help)
+    p.add_argument("--stabilize", type=_rule(check_stabilize), nargs="+", default=[0.0], metavar="S", help=help)
     p.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="the side-by-side video")
     p.set_defaults(run=run_compare)
 
@@ -149,10 +160,10 @@ def _use_notices() -> None:
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    from vst.core import VstError
+    """What no single option's type can check: before any file is read or model loaded."""
+    from vst.core.options import check_weights
 
-    if args.style_weights and len(args.style_weights) != len(args.style):
-        raise VstError(f"--style-weights has {len(args.style_weights)} weights for {len(args.style)} styles")
+    check_weights(args.style_weights, len(args.style))
 
 
 @contextlib.contextmanager
@@ -178,9 +189,13 @@ def _load(ref: str, args: argparse.Namespace) -> Any:
     return zoo.load(ref, device=device_for_rank(args.device), precision=args.precision, compile=args.compile)
 
 
+def _styles(args: argparse.Namespace) -> str | list[str]:
+    """--style as `Pipeline.encode_style` takes it: one image, or a list to blend."""
+    return args.style[0] if len(args.style) == 1 else args.style
+
+
 def _style(pipeline: Any, args: argparse.Namespace) -> Any:
-    styles = args.style[0] if len(args.style) == 1 else args.style
-    return pipeline.encode_style(styles, args.style_weights, args.style_size)
+    return pipeline.encode_style(_styles(args), args.style_weights, args.style_size)
 
 
 def run_stylize(args: argparse.Namespace) -> None:
@@ -230,7 +245,7 @@ def _stylize_one(pipeline: Any, style: Any, job: Any, args: argparse.Namespace) 
     from vst.core.images import save_image
 
     make_parent(job.dst, VstError)
-    options = {"style": style, "alpha": args.alpha, "keep_color": args.preserve_color, "size": args.size}
+    options = {"style": style, "alpha": args.alpha, "preserve_color": args.preserve_color, "size": args.size}
     if job.is_image:
         frame = pipeline.stylize_image(job.src, **options)
         save_image(frame, job.dst)
@@ -277,7 +292,9 @@ def run_compare(args: argparse.Namespace) -> None:
     from vst.core import VstError
     from vst.core.errors import make_parent
     from vst.core.images import load_image
+    from vst.core.options import stabilize_per_lane
     from vst.core.pipeline import Clip, follow, record
+    from vst.zoo import compare_lanes
 
     _use_notices()
     _check_options(args)
@@ -286,22 +303,22 @@ def run_compare(args: argparse.Namespace) -> None:
         raise VstError(f"the side-by-side video must be an .mp4 file: {dst}")
     if len(args.variants) < 2:
         raise VstError("--variants needs two or more variants to compare")
-    if len(args.stabilize) not in (1, len(args.variants)):
-        raise VstError(f"--stabilize has {len(args.stabilize)} values for {len(args.variants)} variants")
+    stabilize = stabilize_per_lane(args.stabilize, len(args.variants))
     clip = Clip.open(args.input, args.size, args.max_frames)  # bad clips and styles fail before any model loads
     for path in args.style:
         load_image(path, args.style_size)
     make_parent(dst, VstError)
     with _model_errors():
-        lanes, loaded = [], {}
-        strengths = args.stabilize * len(args.variants) if len(args.stabilize) == 1 else args.stabilize
-        for ref, strength in zip(args.variants, strengths):
-            if ref not in loaded:  # a variant compared with itself (stabilized or not) is loaded once
-                pipeline = _load(ref, args)
-                loaded[ref] = pipeline, _style(pipeline, args)
-            pipeline, style = loaded[ref]
-            options = {"alpha": args.alpha, "keep_color": args.preserve_color, "stabilize": strength}
-            lanes.append(pipeline.lane(style, **options))
+        lanes = compare_lanes(
+            args.variants,
+            _styles(args),
+            weights=args.style_weights,
+            style_size=args.style_size,
+            alpha=args.alpha,
+            preserve_color=args.preserve_color,
+            stabilize=stabilize,
+            loader=lambda ref: _load(ref, args),
+        )
         with _progress_bar(clip.path.name) as progress:
             frames = follow(record(clip, lanes, side_by_side=dst), clip.total, progress)
     rates = ", ".join(f"{lane.name} {lane.fps:.2f} fps" for lane in lanes)

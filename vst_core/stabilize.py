@@ -25,6 +25,7 @@ import numpy as np
 
 from .errors import missing_extra
 from .flow import consistency_mask, warp
+from .options import check_stabilize
 
 try:
     import cv2
@@ -33,9 +34,10 @@ except ImportError as e:
 
 PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM  # OpenCV's finest preset
 FINEST_SCALE = 0  # DIS stops at 1/2**FINEST_SCALE of the frame's resolution
-PATCH_STRIDE = 4  # px between DIS patches: ~30 % less DIS time than the preset's 3; warping error 0.671x, not 0.663x
+# px between DIS patches: less DIS time than the preset's 3, at nearly its warping error (benchmarks/stabilizer.py)
+PATCH_STRIDE = 4
 RESAMPLING = "cubic"  # bilinear warping blurs the texture a little more every frame, which costs style
-MAX_WEIGHT = 0.85  # the previous output's weight at strength 1, where the flow is fully trusted
+MAX_WEIGHT = 0.85  # the previous output's weight at stabilize 1, where the flow is fully trusted
 DETAIL_RADIUS = 4  # px: the window of the local means and spreads (about a brush stroke at 256-512 px)
 FINE_SIGMA = 1.0  # px: the fine band, the grain that resampling blurs, is what a Gaussian of this sigma removes
 MATCH_TOLERANCE = 0.1  # a warped input that differs from the current one by this much (|grey|, 0-1) counts half
@@ -45,12 +47,13 @@ CUT_TRUSTED, CUT_MISMATCH = 0.3, 0.06
 
 
 class Stabilizer:
-    """A stateful stage: `stabilizer(input, output)` for each frame of a clip, in order (uint8 [H, W, 3])."""
+    """A stateful stage: `stabilizer(input, output)` for each frame of a clip, in order (uint8 [H, W, 3]).
 
-    def __init__(self, strength: float) -> None:
-        if not 0.0 <= strength <= 1.0:
-            raise ValueError(f"stabilization strength must be within [0, 1], got {strength}")
-        self.weight = strength * MAX_WEIGHT
+    `stabilize` is how strongly, 0 (off) to 1 (the previous output weighs `MAX_WEIGHT` where the flow is trusted).
+    """
+
+    def __init__(self, stabilize: float) -> None:
+        self.weight = check_stabilize(stabilize) * MAX_WEIGHT
         self._dis = cv2.DISOpticalFlow_create(PRESET)
         self._dis.setFinestScale(FINEST_SCALE)
         self._dis.setPatchStride(PATCH_STRIDE)

@@ -18,11 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .adain import StyleStats, adain, blend, mean_std, mix, preserve_color
+from .adain import StyleStats, adain, blend, mean_std, mix
+from .adain import preserve_color as _preserve_color  # the function; `preserve_color` is the flag
 from .checkpoint import architecture_of, load_checkpoint
 from .decoder import Decoder
 from .encoder import VGGEncoder
 from .images import ImageError
+from .options import check_alpha
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 MIN_STYLE_SIDE = 16  # three 2x poolings must leave relu4_1 room for its reflection padding
@@ -43,12 +45,23 @@ def cpu_has_bf16() -> bool:
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
-def resolve_precision(precision: Precision, device: torch.device) -> torch.dtype:
-    """auto: fp16 on CUDA, bf16 on CPUs with native bf16 (AVX512-BF16 or AMX), else fp32."""
+def resolve_precision(precision: Precision, device: torch.device, *, training: bool = False) -> torch.dtype:
+    """The dtype a network runs in on `device`: the one place that decides what "auto" means, for the
+    stylizers and for the training loops (`training=True`, where it is the autocast dtype).
+
+    auto takes the fastest dtype the hardware computes natively. On the CPU that is bf16 where it has native
+    bf16 (AVX512-BF16 or AMX; emulated bf16 is slower than fp32), else fp32, for inference and training
+    alike. On CUDA, inference runs fp16: its 10-bit mantissa keeps frames closer to fp32 than bf16's 7, and
+    AdaIN's statistics stay in float32. Training runs bf16 there (fp32 on GPUs without it): fp16's narrow
+    range underflows gradients unless a loss scaler guards them, and the training loops have none. An
+    explicit choice is taken as it is, except fp16 on the CPU, which is refused.
+    """
     if precision == "auto":
-        if device.type == "cuda":
+        if device.type != "cuda":
+            return torch.bfloat16 if cpu_has_bf16() else torch.float32
+        if not training:
             return torch.float16
-        return torch.bfloat16 if cpu_has_bf16() else torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float32
     if precision not in _DTYPES:
         raise ValueError(f"precision must be one of auto, {', '.join(_DTYPES)}; got {precision!r}")
     if precision == "fp16" and device.type == "cpu":
@@ -73,7 +86,9 @@ class VideoStylizer(Protocol):
     handle, once; `stream` stylizes frames (uint8 [H, W, 3]) in order, so that
     methods that carry state from frame to frame (optical flow) fit too. `stream`
     yields each frame's output before it reads the next frame: the pipeline feeds
-    several methods one decoded frame at a time.
+    several methods one decoded frame at a time. The pipeline checks the options
+    first (`vst.core.options`: alpha within [0, 1], one valid weight per style), so
+    a method need not check them again.
     """
 
     def encode_style(
@@ -81,7 +96,7 @@ class VideoStylizer(Protocol):
     ) -> Any: ...
 
     def stream(
-        self, frames: Iterable[np.ndarray], style: Any, alpha: float = 1.0, keep_color: bool = False
+        self, frames: Iterable[np.ndarray], style: Any, alpha: float = 1.0, preserve_color: bool = False
     ) -> Iterator[np.ndarray]: ...
 
 
@@ -157,18 +172,17 @@ class Stylizer(nn.Module):
 
     @torch.inference_mode()
     def forward(
-        self, frames: torch.Tensor, style: StyleStats, alpha: float = 1.0, keep_color: bool = False
+        self, frames: torch.Tensor, style: StyleStats, alpha: float = 1.0, preserve_color: bool = False
     ) -> torch.Tensor:
         """Stylize a batch of frames (float in [0, 1] or uint8) and return float32 in [0, 1]."""
-        if not 0.0 <= alpha <= 1.0:
-            raise ValueError(f"alpha must be within [0, 1], got {alpha}")
+        alpha = check_alpha(alpha)
         h, w = frames.shape[-2:]
         x = pad_to_multiple(self._prepare(frames))
         (feat,) = self._encode(x)
         target = mix(adain(feat, style.to(self.device)), feat, alpha)
         out = self._decode(target)[..., :h, :w].float()
-        if keep_color:
-            out = preserve_color(out, x[..., :h, :w].float())
+        if preserve_color:
+            out = _preserve_color(out, x[..., :h, :w].float())
         return out.clamp_(0.0, 1.0)
 
     def stream(
@@ -176,7 +190,7 @@ class Stylizer(nn.Module):
         frames: Iterable[np.ndarray],
         style: StyleStats,
         alpha: float = 1.0,
-        keep_color: bool = False,
+        preserve_color: bool = False,
         batch_size: int = 1,
     ) -> Iterator[np.ndarray]:
         """Stylize uint8 [H, W, 3] frames in order, `batch_size` at a time, yielding uint8 frames."""
@@ -186,7 +200,7 @@ class Stylizer(nn.Module):
             # Quantize inside inference mode (its tensors cannot be changed in place outside it), yield outside it.
             with torch.inference_mode():
                 x = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2)
-                y = self(x, style, alpha, keep_color).mul_(255.0).round_().to(torch.uint8)
+                y = self(x, style, alpha, preserve_color).mul_(255.0).round_().to(torch.uint8)
                 out = y.permute(0, 2, 3, 1).cpu().numpy()
             batch.clear()
             yield from out

@@ -25,6 +25,7 @@ import numpy as np
 from av.video.reformatter import Colorspace, Interpolation
 
 from .errors import VstError, make_parent, require_file
+from .files import atomic_write
 from .images import MAX_INPUT_PIXELS, fit_size
 from .media import require_kind
 
@@ -171,7 +172,7 @@ class VideoWriter:
         self.width, self.height = width, height
         self.audio_from = audio_from
         self.frames = 0
-        self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        self._file = contextlib.ExitStack()  # holds `atomic_write`'s temporary file while the writer is open
         self._out: Any = None
         self._audio_in: Any = None  # the source container while its audio is being muxed
         self._copy_audio = True
@@ -180,7 +181,8 @@ class VideoWriter:
     def __enter__(self) -> VideoWriter:
         make_parent(self.path, VideoError)
         try:
-            self._out = av.open(str(self._tmp), "w", format="mp4", options={"movflags": "+faststart"})
+            tmp = self._file.enter_context(atomic_write(self.path))
+            self._out = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
             video = self._out.add_stream("libx264", rate=self.fps, options=_X264_OPTIONS)
             video.width, video.height, video.pix_fmt = self.width, self.height, "yuv420p"
             ctx = video.codec_context
@@ -189,7 +191,7 @@ class VideoWriter:
             if self.audio_from is not None:
                 self._open_audio(self.audio_from)
         except BaseException as e:
-            self._abort()
+            self._abort(e)
             if isinstance(e, av.FFmpegError):
                 raise VideoError(f"cannot write {self.path}: {e.strerror or e}") from None
             raise
@@ -250,17 +252,17 @@ class VideoWriter:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if exc_type is not None:
-            self._abort()
+        if exc is not None:
+            self._abort(exc)
             return
         try:
             self._out.mux(self._video.encode(None))
             self._mux_audio(self.frames / self.fps)
             self._finish_audio()
             self._out.close()
-            os.replace(self._tmp, self.path)
+            self._file.close()  # complete: now under its name
         except BaseException as e:
-            self._abort()
+            self._abort(e)
             if isinstance(e, av.FFmpegError | OSError):
                 raise VideoError(f"cannot write {self.path}: {e}") from None
             raise
@@ -277,9 +279,9 @@ class VideoWriter:
             self._audio_in.close()
             self._audio_in = None
 
-    def _abort(self) -> None:
+    def _abort(self, error: BaseException) -> None:
         self._close_inputs()
         if self._out is not None:
             with contextlib.suppress(av.FFmpegError):  # the file is thrown away; its trailer does not matter
                 self._out.close()
-        self._tmp.unlink(missing_ok=True)
+        self._file.__exit__(type(error), error, error.__traceback__)  # `atomic_write` removes the temporary file

@@ -1,5 +1,6 @@
 """The model zoo: a registry of stylization variants, backed by embedded weights, plugins and the Hugging Face Hub."""
 
+from .compare import compare_lanes
 from .errors import ZooError
 from .registry import (
     Variant,
@@ -11,11 +12,13 @@ from .registry import (
     plugin_problems,
     register,
     resolve,
+    visitor_ref,
 )
 
 __all__ = [
     "Variant",
     "ZooError",
+    "compare_lanes",
     "create_stylizer",
     "get_variant",
     "identity",
@@ -24,4 +27,5 @@ __all__ = [
     "plugin_problems",
     "register",
     "resolve",
+    "visitor_ref",
 ]

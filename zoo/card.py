@@ -10,6 +10,7 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from vst.core.checkpoint import LITE
+from vst.core.files import atomic_write
 
 CARD_TAGS = ("style-transfer", "video-style-transfer", "adain", "pytorch")
 _DESCRIPTIONS = {
@@ -269,6 +270,36 @@ def _for_users(config: dict[str, Any]) -> str:
     return "\n\n".join(line for line in lines if line)
 
 
+# The pages of vst's documentation site (docs/ in the vst repository; `mkdocs serve` shows them) that hold the
+# experiment logs behind a checkpoint of each kind. A card travels to the Hub, so it names them by path.
+_FULL_PAGES = (
+    ("docs/training/index.md", "the recipes, the data and the training loop"),
+    ("docs/training/embedded.md", "how the embedded checkpoints were trained, with the style augmentation A/B"),
+    ("docs/results/noise-recipe.md", "how the noise-resilient recipe was chosen: the sweep, run by run"),
+    ("docs/results/claims.md", "the poster's claims, measured"),
+    ("docs/results/quality.md", "quality on paintings and photos never trained on"),
+)
+_LITE_PAGES = (
+    ("docs/training/lite.md", "the lite network and how it is distilled on a CPU"),
+    ("docs/results/lite.md", "its experiment log: quality, stability, portraits, wider students"),
+    ("docs/results/speed.md", "speed, with the lite network against the full one"),
+)
+
+
+def _docs(config: dict[str, Any]) -> str:
+    """Where the experiment logs behind this kind of checkpoint are."""
+    pages = _LITE_PAGES if _is_lite(config) else _FULL_PAGES
+    lines = "\n".join(f"- `{path}`: {what}" for path, what in pages)
+    return f"""
+## Experiment logs
+
+The vst documentation (the pages under `docs/` in the vst repository; `mkdocs serve` shows them as a site) holds
+the measurements and experiment logs behind this kind of checkpoint:
+
+{lines}
+"""
+
+
 def write_model_card(directory: str | Path, config: dict[str, Any]) -> Path:
     """Write README.md for a checkpoint folder from its config."""
     body = f"""
@@ -284,11 +315,12 @@ def write_model_card(directory: str | Path, config: dict[str, Any]) -> Path:
 ```
 vst stylize clip.mp4 --style painting.jpg --checkpoint THIS_FOLDER -o out.mp4
 ```
-"""
+{_docs(config)}"""
     metrics = config.get("metrics")
     if metrics:
         body += "\n## Metrics\n\n" + METRICS_IN_WORDS + "\nMeasured:\n\n"
         body += "\n".join(f"- {k}: {v}" for k, v in metrics.items()) + "\n"
     path = Path(directory) / "README.md"
-    ModelCard(f"---\n{card_data(config).to_yaml()}\n---\n{body}").save(path)
+    with atomic_write(path) as tmp:  # a card cut short by a crash would be pushed, or shown by `vst zoo info`
+        ModelCard(f"---\n{card_data(config).to_yaml()}\n---\n{body}").save(tmp)
     return path

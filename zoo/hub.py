@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,6 +152,36 @@ def evict(repo_id: str) -> None:
     ]
     if commits:
         cache.delete_revisions(*commits).execute()
+
+
+class BoundedDownloads:
+    """Checkpoints downloaded for others (a web server's visitors), within bounds: none over `max_bytes`, and at
+    most `max_repos` of them kept in the cache, the least recently used deleted first.
+
+    A repo that was cached before (the operator's) is used as it is and never deleted.
+    """
+
+    def __init__(self, max_bytes: int, max_repos: int) -> None:
+        self.max_bytes = max_bytes
+        self.max_repos = max_repos
+        self._fetched: list[str] = []  # the repos downloaded here, least recently used first
+        self._lock = threading.Lock()
+
+    def fetch(self, ref: str) -> str:
+        """`hf://ORG/NAME[@REV]`, downloaded unless cached, and pinned to the commit in the cache, so that what
+        loads is what was measured."""
+        repo = HubRef.parse(ref)
+        with self._lock:
+            cached = cached_folder(repo)
+            folder = cached or download(repo, max_bytes=self.max_bytes)
+            if repo.repo_id in self._fetched:  # used again: now the most recent
+                self._fetched.remove(repo.repo_id)
+                self._fetched.append(repo.repo_id)
+            elif cached is None:
+                self._fetched.append(repo.repo_id)
+            while len(self._fetched) > self.max_repos:
+                evict(self._fetched.pop(0))
+        return str(HubRef(repo.repo_id, folder.name))
 
 
 def verify(folder: Path, label: str | None = None) -> None:

@@ -94,6 +94,30 @@ def resolve(ref: str) -> Variant:
     return get_variant(ref)
 
 
+def visitor_ref(text: object) -> str:
+    """What someone else typed as a variant (a web visitor), as a reference to load: a registered name as it is, a
+    Hub repo id, with or without `hf://`, as an `hf://` reference.
+
+    Never a local folder: a visitor must not make the server read its disk.
+    """
+    if text is not None and not isinstance(text, str):
+        raise ZooError(f"a variant is a name or a Hub repo id, got {type(text).__name__} {text!r}")
+    ref = (text or "").strip()
+    names = [v.name for v in list_variants()]
+    if ref in names:
+        return ref
+    looks_local = ref.startswith(("/", ".", "~")) or "\\" in ref
+    if not looks_local:
+        try:
+            return str(hub.HubRef.from_text(ref))
+        except ZooError:
+            if "/" in ref:  # it was meant as a Hub repo: say what is wrong with it
+                raise
+    raise ZooError(
+        f"unknown variant {ref!r}: pick one of {', '.join(names)}, or type a Hub repo id such as ORG/NAME[@REVISION]"
+    )
+
+
 def create_stylizer(ref: str, **options: Any) -> VideoStylizer:
     """A stylizer from a variant name, a checkpoint folder or `hf://ORG/NAME[@REV]`; options go to the factory."""
     return resolve(ref).create(**options)

@@ -44,9 +44,9 @@ class ColorTransfer:
         frames: Iterable[np.ndarray],
         style: tuple[np.ndarray, np.ndarray],
         alpha: float = 1.0,
-        keep_color: bool = False,
+        preserve_color: bool = False,
     ) -> Iterator[np.ndarray]:
-        """Stylize uint8 [H, W, 3] frames in order; keep_color transfers only the brightness."""
+        """Stylize uint8 [H, W, 3] frames in order; preserve_color transfers only the brightness."""
         style_mean, style_std = style
         mean = std = None
         for frame in frames:
@@ -55,7 +55,7 @@ class ColorTransfer:
             mean = m if mean is None else self.momentum * mean + (1 - self.momentum) * m
             std = s if std is None else self.momentum * std + (1 - self.momentum) * s
             y = (x - mean) / np.maximum(std, 1e-3) * style_std + style_mean
-            if keep_color:
+            if preserve_color:
                 y = x + ((y - x) @ _LUMA)[..., None]
             out = alpha * y + (1.0 - alpha) * x
             yield (np.clip(out, 0.0, 1.0) * 255.0).round().astype(np.uint8)
