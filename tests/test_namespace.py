@@ -35,3 +35,15 @@ def test_no_module_imports_a_top_level_name() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     loaded = {name.split(".")[0] for name in done.stdout.split()}
     assert not loaded & set(OLD_NAMES)
+
+
+@pytest.mark.slow
+def test_a_checkout_that_was_never_installed_imports_the_namespace() -> None:
+    """A Hugging Face Space runs `python app.py` without installing vst: the links in vst/ must be enough. The
+    editable install's finder is taken away, so only the checkout's folders can answer."""
+    code = (
+        "import sys; sys.meta_path[:] = [f for f in sys.meta_path if 'editable' not in repr(f).lower()]; "
+        "import vst.app, vst.training.distill, vst.examples; print(vst.app.__file__, vst.examples.FOLDER)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [str(REPO / "vst" / "app.py"), str(REPO / "vst" / "examples")]
