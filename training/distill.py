@@ -172,26 +172,6 @@ def objective(cfg: dict) -> dict:
     }
 
 
-def _phase(config: dict) -> dict:
-    """What the run that made a starting checkpoint did, as `training.train.phase` says it, for either trainer."""
-    if "distilled_from" not in config:
-        return phase(config)
-    t, data = config["training"], config["data"]
-    return {
-        "recipe": f"{config['recipe']} (distilled from {config['distilled_from']['teacher']})",
-        "steps": config["steps"],
-        "schedule": [[0, int(config["distilled_from"]["size"])]],
-        "batch_size": t["batch_size"],
-        "device": t["device"],
-        "world_size": t["world_size"],
-        "wall_seconds": t["wall_seconds"],
-        "content": data["teacher_data"],
-        "content_images": data["samples"],
-        "style": data["teacher_data"],
-        "style_images": data["samples"],
-    }
-
-
 def run_config(
     cfg: DistillConfig, data: TeacherData, init_config: dict, phases: list[dict], step: int, seconds: float
 ) -> dict:
@@ -209,7 +189,7 @@ def run_config(
         "init": {"from": cfg.init, "recipe": init_config["recipe"], "steps": init_config["steps"]}
         if cfg.init
         else None,
-        "history": [*init_config.get("history", []), _phase(init_config)] if "training" in init_config else [],
+        "history": [*init_config.get("history", []), phase(init_config)] if "training" in init_config else [],
         "data": {"teacher_data": cfg.data, "samples": len(data), "sources": describe(cfg.data)},
         "phases": phases,  # earlier steps of this run under another objective: [{"until": step, ...objective}]
         "training": {

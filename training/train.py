@@ -181,18 +181,27 @@ def embeddings(student: VGGEncoder, teacher: VGGEncoder) -> nn.ModuleList:
 
 
 def phase(config: dict) -> dict:
-    """What one run of the trainer did, from its config: an entry in the history of the checkpoints made from it."""
+    """What the run that made a checkpoint did, from its config, for either trainer (`train`, `distill`): an entry
+    in the history of the checkpoints made from it."""
     t, data = config["training"], config["data"]
-    keys = ("content", "content_images", "style", "style_images")
-    return {
+    run = {
         "recipe": config["recipe"],
         "steps": config["steps"],
-        "schedule": t.get("schedule") or [[0, t["size"]]],
         "batch_size": t["batch_size"],
         "device": t["device"],
         "world_size": t["world_size"],
         "wall_seconds": t["wall_seconds"],
-        **{key: data.get(key) for key in keys},
+    }
+    if "distilled_from" not in config:
+        keys = ("content", "content_images", "style", "style_images")
+        return run | {"schedule": t.get("schedule") or [[0, t["size"]]], **{key: data.get(key) for key in keys}}
+    return run | {
+        "recipe": f"{config['recipe']} (distilled from {config['distilled_from']['teacher']})",
+        "schedule": [[0, int(config["distilled_from"]["size"])]],
+        "content": data["teacher_data"],
+        "content_images": data["samples"],
+        "style": data["teacher_data"],
+        "style_images": data["samples"],
     }
 
 
