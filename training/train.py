@@ -184,19 +184,14 @@ def phase(config: dict) -> dict:
     """What the run that made a checkpoint did, from its config, for either trainer (`train`, `distill`): an entry
     in the history of the checkpoints made from it."""
     t, data = config["training"], config["data"]
-    run = {
-        "recipe": config["recipe"],
-        "steps": config["steps"],
-        "batch_size": t["batch_size"],
-        "device": t["device"],
-        "world_size": t["world_size"],
-        "wall_seconds": t["wall_seconds"],
-    }
+    run = {"steps": config["steps"], **{key: t[key] for key in ("batch_size", "device", "world_size", "wall_seconds")}}
     if "distilled_from" not in config:
         keys = ("content", "content_images", "style", "style_images")
-        return run | {"schedule": t.get("schedule") or [[0, t["size"]]], **{key: data.get(key) for key in keys}}
-    return run | {
+        schedule = t.get("schedule") or [[0, t["size"]]]
+        return {"recipe": config["recipe"], **run, "schedule": schedule, **{key: data.get(key) for key in keys}}
+    return {
         "recipe": f"{config['recipe']} (distilled from {config['distilled_from']['teacher']})",
+        **run,
         "schedule": [[0, int(config["distilled_from"]["size"])]],
         "content": data["teacher_data"],
         "content_images": data["samples"],

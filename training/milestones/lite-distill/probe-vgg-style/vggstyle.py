@@ -26,7 +26,7 @@ from vst.core.adain import StyleStats, adain
 from vst.core.checkpoint import LITE
 from vst.training.distill import PERCEPTUAL_TAPS, TeacherData, image_loss, perceptual_loss
 
-DATA = ["/work/runs/teacher-data", "/work/runs/teacher-portraits"]
+DATA = ["runs/teacher-data", "runs/teacher-portraits"]  # training.teacher_data folders (docs/training/lite.md)
 
 
 def vgg_stats(vgg: nn.Module, images: torch.Tensor) -> torch.Tensor:

@@ -7,8 +7,6 @@ from pathlib import Path
 
 import torch
 from safetensors.torch import load_file
-
-sys.path.insert(0, "/work/runs")
 from vggstyle import StyleMap, vgg_stats
 
 from vst.core import load_encoder
@@ -41,6 +39,7 @@ def encode_style(self, styles, weights=None):
 
 Stylizer.from_pretrained = classmethod(from_pretrained)
 Stylizer.encode_style = encode_style
-sys.path.insert(0, "/work/main/benchmarks")
+BENCHMARKS = Path(__file__).resolve().parents[4] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
 sys.argv = ["quality.py", *sys.argv[1:]]
-runpy.run_path("/work/main/benchmarks/quality.py", run_name="__main__")
+runpy.run_path(str(BENCHMARKS / "quality.py"), run_name="__main__")
