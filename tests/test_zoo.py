@@ -139,7 +139,8 @@ BAD = {
     "no-encoder-record": (lambda d: _edit_config(d, lambda c: c.pop("encoder")), "does not record the encoder"),
     "foreign-architecture": (
         lambda d: _edit_config(d, lambda c: c.update(architecture="unet")),
-        "does not describe a model of vst's (adain-vgg19-relu4_1, adain-lite-relu4_1, adain-lite-1.5x-relu4_1)",
+        "does not describe a model of vst's (adain-vgg19-relu4_1, adain-lite-relu4_1, adain-lite-1.5x-relu4_1, "
+        "adain-lite-vggstyle-relu4_1)",
     ),
 }
 

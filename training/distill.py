@@ -15,6 +15,9 @@ on 2 CPU cores (batch 8, 256 px), against 7.5-8 s for lite's own objective in `t
 With `--noise-weight`, the student also stylizes the crop plus small noise and is
 pulled to the same clean output: the noise-resilience loss of Bao & Swarnakar, with
 the teacher's output as the anchor.
+A student that reads its style through VGG-19 (`--architecture adain-lite-vggstyle-relu4_1`,
+`vst.core.style_map`) trains its style map with it; started from a student that reads
+its own style, the map first fits the student's statistics (`fit_style_map`).
 
 Shards that `training.teacher_data` writes while this runs are picked up as they land.
 The output folder is a checkpoint plus train_state.safetensors (resume), log.csv and samples/.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -33,9 +37,10 @@ import torch.nn.functional as F
 from safetensors import safe_open
 from torch import nn
 
-from vst.core import load_checkpoint, load_encoder, mean_std
+from vst.core import EncoderIdentity, VGGEncoder, load_checkpoint, load_encoder, mean_std
 from vst.core.checkpoint import ARCHITECTURES, FULL, LITE, architecture_of, read_config
 from vst.core.noise import DEFAULT_AMOUNT, add_noise
+from vst.core.style_map import StyleMap, VGGStylePath, style_vector
 from vst.core.stylizer import resolve_device
 
 from . import loop
@@ -70,6 +75,7 @@ class DistillConfig:
     sample_every: int = 500
     refresh_every: int = 250  # steps between looks for shards the teacher wrote meanwhile
     time_limit: float = 0.0  # seconds this process may train (0: no limit); it saves and stops when they are spent
+    style_fit_batches: int = 160  # batches of style crops a new style map is fitted on (`fit_style_map`)
 
 
 class TeacherData:
@@ -91,17 +97,24 @@ class TeacherData:
     def __len__(self) -> int:
         return len(self.index)
 
+    def rows(self, indices: Iterable[int], key: str) -> torch.Tensor:
+        """uint8 [B, 3, H, W]: one of "content", "style", "output" of the given samples."""
+        return torch.cat([self._read(k, (key,))[0] for k in indices])
+
     def batch(self, size: int, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
         """uint8 content, style and output [B, 3, H, W], each sample flipped left-right with probability 1/2."""
         rows = []
         for k in rng.integers(len(self.index), size=size):
-            path, i = self.index[k]
-            with safe_open(str(path), "pt") as f:
-                row = [f.get_slice(key)[i : i + 1] for key in ("content", "style", "output")]
+            row = self._read(k, ("content", "style", "output"))
             if rng.random() < 0.5:
                 row = [row[0].flip(-1), row[1], row[2].flip(-1)]
             rows.append(row)
         return tuple(torch.cat(column) for column in zip(*rows))
+
+    def _read(self, k: int, keys: tuple[str, ...]) -> list[torch.Tensor]:
+        path, i = self.index[k]
+        with safe_open(str(path), "pt") as f:
+            return [f.get_slice(key)[i : i + 1] for key in keys]
 
 
 def image_loss(out: torch.Tensor, target: torch.Tensor, grad_weight: float) -> torch.Tensor:
@@ -136,8 +149,10 @@ def perceptual_loss(
     return loss
 
 
-def build_student(cfg: DistillConfig) -> tuple[Network, dict]:
-    """The student network, from --init's weights where given; the init checkpoint's config."""
+def build_student(cfg: DistillConfig, vgg: VGGEncoder, vgg_identity: EncoderIdentity) -> tuple[Network, dict, bool]:
+    """The student network, from --init's weights where given; the init checkpoint's config; whether its style map
+    is new and must be fitted (`fit_style_map`). A student that reads its style through `vgg` may start from one
+    of the same shape that reads its own."""
     if ARCHITECTURES.get(cfg.architecture, FULL) is FULL:
         raise loop.TrainError(
             f"--architecture must be a student's, one of {[a for a in ARCHITECTURES if a != FULL.name]}"
@@ -145,19 +160,72 @@ def build_student(cfg: DistillConfig) -> tuple[Network, dict]:
     architecture = ARCHITECTURES[cfg.architecture]
     encoder, decoder = architecture.encoder(), architecture.decoder()
     init_config: dict = {}
+    style_map = None
     if cfg.init:
-        init_decoder, enc_state, init_config = load_checkpoint(cfg.init)
-        if architecture_of(init_config) is not architecture:
+        init = load_checkpoint(cfg.init)
+        init_config, shape = init.config, architecture_of(init.config)
+        same_network = (shape.widths, shape.depths) == (architecture.widths, architecture.depths)
+        if shape is not architecture and not (same_network and architecture.style_through_vgg):
             raise loop.TrainError(f"{cfg.init} holds a {init_config['architecture']} model, not {cfg.architecture}")
-        decoder.load_state_dict(init_decoder.state_dict())
-        encoder.load_state_dict(enc_state)
-    network = Network(encoder.requires_grad_(True).train(), decoder.train())
-    return network.to(memory_format=torch.channels_last), init_config
+        decoder.load_state_dict(init.decoder.state_dict())
+        encoder.load_state_dict(init.encoder_state)
+        if init.style_path is not None:
+            if init_config["style_encoder"]["sha256"] != vgg_identity.sha256:
+                raise loop.TrainError(f"{cfg.init}'s style map was fitted to other VGG-19 weights than --encoder's")
+            style_map = init.style_path.map
+    fresh_map = architecture.style_through_vgg and style_map is None
+    if architecture.style_through_vgg:
+        style_path = VGGStylePath(vgg, architecture.style_map() if fresh_map else style_map)
+    else:
+        style_path = None
+    network = Network(encoder.requires_grad_(True).train(), decoder.train(), style_path=style_path)
+    return network.to(memory_format=torch.channels_last), init_config, fresh_map
+
+
+@torch.no_grad()
+def fit_style_map(network: Network, data: TeacherData, batches: int, amp: loop.Autocast, device: torch.device) -> float:
+    """Start a new style map where the student is: a ridge regression from VGG-19's style vectors to the student's
+    own relu4_1 means and log-stds over up to `batches` x 8 distinct training style crops (no crop on both sides
+    of the split), its strength chosen on a held-out fifth. Returns that fifth's error, relative to the statistics'
+    variance."""
+    style_path = network.style_path
+    order = np.random.default_rng(99).permutation(len(data))[: batches * 8]
+    xs, ys = [], []
+    for chunk in np.array_split(order, max(len(order) // 8, 1)):
+        style = loop.to_unit(data.rows(chunk, "style"), device)
+        with amp():
+            xs.append(style_vector(style_path.vgg, style))
+            ys.append(style_vector(network.encoder, style, ("relu4_1",)))
+    x, y = torch.cat(xs).double().cpu(), torch.cat(ys).double().cpu()
+    mu, sd = x.mean(0), x.std(0).clamp_min(1e-3)
+    z = (x - mu) / sd
+    split = int(0.8 * len(z))
+
+    def ridge(rows: slice, strength: float) -> tuple[torch.Tensor, torch.Tensor]:
+        zr, yr = z[rows], y[rows]
+        eye = torch.eye(z.shape[1], dtype=z.dtype)
+        return torch.linalg.solve(zr.T @ zr + strength * eye, zr.T @ (yr - yr.mean(0))), yr.mean(0)
+
+    def held_out_error(strength: float) -> float:
+        w, bias = ridge(slice(0, split), strength)
+        return float(((z[split:] @ w + bias - y[split:]) ** 2).mean() / y[split:].var(0).mean())
+
+    errors = {strength: held_out_error(strength) for strength in (1.0, 10.0, 100.0, 1000.0)}
+    w, bias = ridge(slice(None), min(errors, key=errors.get))
+    style_map: StyleMap = style_path.map
+    style_map.mu.copy_(mu)
+    style_map.sd.copy_(sd)
+    style_map.linear.weight.copy_(w.T)
+    style_map.linear.bias.copy_(bias)
+    return min(errors.values())
 
 
 def weights(network: Network) -> nn.ModuleDict:
     """What the run trains, as its state is saved and resumed."""
-    return nn.ModuleDict({"encoder": network.encoder, "decoder": network.decoder})
+    trained = {"encoder": network.encoder, "decoder": network.decoder}
+    if network.style_path is not None:
+        trained["style_map"] = network.style_path.map
+    return nn.ModuleDict(trained)
 
 
 def objective(cfg: dict) -> dict:
@@ -173,13 +241,22 @@ def objective(cfg: dict) -> dict:
 
 
 def run_config(
-    cfg: DistillConfig, data: TeacherData, init_config: dict, phases: list[dict], step: int, seconds: float
+    cfg: DistillConfig,
+    data: TeacherData,
+    init_config: dict,
+    phases: list[dict],
+    step: int,
+    seconds: float,
+    vgg_identity: EncoderIdentity,
 ) -> dict:
     """config.json of the student: what it learned from, for how long, and what it started from."""
     with safe_open(str(data.index[0][0]), "pt") as f:
         teacher = f.metadata()
+    reads_style_with_vgg = ARCHITECTURES[cfg.architecture].style_through_vgg
+    style_encoder = {"style_encoder": vgg_identity.to_dict()} if reads_style_with_vgg else {}
     return {
         "architecture": cfg.architecture,
+        **style_encoder,
         "recipe": "noise-resilient" if cfg.noise_weight else "baseline",
         "distilled_from": {k: teacher[k] for k in ("teacher", "teacher_recipe", "teacher_steps", "size")},
         "noise": {"kind": cfg.noise_kind, "amount": cfg.noise_amount, "weight": cfg.noise_weight}
@@ -266,12 +343,15 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
         raise loop.TrainError(str(e)) from None
     amp = loop.autocast(cfg.precision, device)
     data = TeacherData(cfg.data)
-    network, init_config = build_student(cfg)
-    network = network.to(device)
-    vgg, _ = load_encoder(cfg.encoder)
+    vgg, vgg_identity = load_encoder(cfg.encoder)
     vgg = vgg.to(device, memory_format=torch.channels_last).requires_grad_(False)
-    opt = torch.optim.Adam(network.parameters(), lr=cfg.lr)
+    network, init_config, fresh_map = build_student(cfg, vgg, vgg_identity)
+    network = network.to(device)
+    opt = torch.optim.Adam(weights(network).parameters(), lr=cfg.lr)
     start, elapsed, phases = resume_run(out, cfg, network, opt, gen) if resume else (0, 0.0, [])
+    if fresh_map and start == 0:
+        error = fit_style_map(network, data, cfg.style_fit_batches, amp, device)
+        print(f"style map fitted to the student's statistics: held-out relative error {error:.3f}", flush=True)
     (out / "samples").mkdir(parents=True, exist_ok=True)
     log = loop.CsvLog(out / "log.csv", LOG_HEADER, start, cfg.log_every)
     clock = loop.Clock(elapsed, cfg.time_limit)
@@ -291,7 +371,7 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
         if loop.due(done, cfg.sample_every, last):
             loop.save_samples(out, done, [batch[0], batch[2], out_img])  # content, teacher, student
         if loop.due(done, cfg.save_every, last):
-            config = run_config(cfg, data, init_config, phases, done, clock.seconds())
+            config = run_config(cfg, data, init_config, phases, done, clock.seconds(), vgg_identity)
             loop.save_run(out, config, weights(network), opt, [gen.get_state()])
         if last:
             break
@@ -324,6 +404,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sample-every", type=int, default=d.sample_every)
     parser.add_argument("--refresh-every", type=int, default=d.refresh_every, help="steps between looks for shards")
     parser.add_argument("--time-limit", type=float, default=d.time_limit, help="seconds to train, then save and stop")
+    parser.add_argument("--style-fit-batches", type=int, default=d.style_fit_batches, help="x8 crops a new map fits")
     parser.add_argument("--resume", action="store_true", help="continue the run in the output folder")
     parser.add_argument("-o", "--output", required=True, help="checkpoint folder to write")
 

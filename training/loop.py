@@ -99,7 +99,8 @@ def save_run(
     """The checkpoint, its model card, and the state a resume needs, at step `config["steps"]`.
 
     A trained student encoder (`trainee["encoder"]`) travels with the decoder as encoder.safetensors, identified
-    by its own hash; a decoder alone names the frozen encoder it was trained for (`frozen_encoder`).
+    by its own hash; a decoder alone names the frozen encoder it was trained for (`frozen_encoder`). A trained
+    style map (`trainee["style_map"]`) travels as style_map.safetensors.
     """
     bundled, identity = None, frozen_encoder
     if "encoder" in trainee:
@@ -107,7 +108,16 @@ def save_run(
         identity = EncoderIdentity(f"file:{ENCODER_FILE}", weights_sha256(bundled))
     config = {**config, "encoder": identity.to_dict()}
     architecture = architecture_of(config)
-    save_checkpoint(out, trainee["decoder"], identity, config, encoder_weights=bundled, architecture=architecture)
+    style_map = trainee["style_map"] if "style_map" in trainee else None  # noqa: SIM401 (a ModuleDict has no .get)
+    save_checkpoint(
+        out,
+        trainee["decoder"],
+        identity,
+        config,
+        encoder_weights=bundled,
+        architecture=architecture,
+        style_map=style_map,
+    )
     write_model_card(out, config)
     save_state(out, config["steps"], trainee, opt, rng)
 

@@ -104,7 +104,7 @@ def generate(args: argparse.Namespace) -> None:
     if architecture_of(config) is not FULL:
         raise DataError(f"the teacher must be a full network, and {args.teacher} is {config['architecture']}")
     encoder, _ = load_encoder(args.encoder)
-    decoder, _, _ = load_checkpoint(args.teacher, args.encoder)
+    decoder = load_checkpoint(args.teacher, args.encoder).decoder
     teacher = Network(encoder, decoder).eval()
     held_out = set(Path(args.exclude_styles).read_text().split()) if args.exclude_styles else set()
     contents = image_files(args.content, out / "frames", args.frames_per_video)

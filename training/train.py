@@ -13,6 +13,8 @@ student encoder and decoder together (`vst.core.checkpoint.LITE`); VGG-19 is the
 the teacher: it computes the same losses, against the AdaIN target of its own
 features, and the student's taps are distilled onto VGG's through learned 1x1
 embeddings (collaborative distillation, Wang et al. 2020), which are thrown away.
+`lite-vggstyle` is lite reading its style through VGG-19 (`vst.core.style_map`): its
+style map trains with it.
 
 The output folder is a checkpoint (model.safetensors, config.json, README.md)
 plus what resuming needs (train_state.safetensors), log.csv, eval.csv and samples/.
@@ -37,10 +39,11 @@ from torch.optim.lr_scheduler import LambdaLR
 from tqdm import tqdm
 
 from vst.core import TAPS, Decoder, StyleStats, VGGEncoder, adain, load_checkpoint, load_encoder, mean_std
-from vst.core.checkpoint import FULL, LITE, MODEL_FILE, architecture_of, read_config
+from vst.core.checkpoint import FULL, LITE, LITE_VGG_STYLE, MODEL_FILE, architecture_of, read_config
 from vst.core.encoder import EncoderIdentity
 from vst.core.losses import content_loss, distillation_loss, noise_resilience_loss, style_loss, tap_stats
 from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
+from vst.core.style_map import VGGStylePath
 from vst.core.stylizer import Precision, resolve_device
 
 from .data import Augment, CropStream, Zip, batches, find_files, image_files
@@ -65,7 +68,7 @@ if TYPE_CHECKING:
     from .evaluate import HeldOutEval
 
 RECIPES = ("baseline", "noise-resilient")
-NETWORKS = {"full": FULL, "lite": LITE}
+NETWORKS = {"full": FULL, "lite": LITE, "lite-vggstyle": LITE_VGG_STYLE}
 LOG_HEADER = ["step", "loss", "content", "style", "noise", "distill", "lr", "steps_per_s"]
 
 
@@ -159,14 +162,23 @@ def mix_styles(stats: list[StyleStats], cfg: TrainConfig, gen: torch.Generator) 
 class Network(nn.Module):
     """The stylization g a run trains: encoder, AdaIN, decoder (the encoder frozen VGG-19, or a lite student).
 
-    A lite student's distillation embeddings belong to it too, so that DDP averages their gradients as well.
+    A lite student's distillation embeddings belong to it too, so that DDP averages their gradients as well. A
+    `style_path` reads the style instead of the encoder (a student's through VGG-19, `vst.core.style_map`).
     """
 
-    def __init__(self, encoder: VGGEncoder, decoder: Decoder, embed: nn.ModuleList | None = None) -> None:
+    def __init__(
+        self,
+        encoder: VGGEncoder,
+        decoder: Decoder,
+        embed: nn.ModuleList | None = None,
+        style_path: VGGStylePath | None = None,
+    ) -> None:
         super().__init__()
-        self.encoder, self.decoder, self.embed = encoder, decoder, embed
+        self.encoder, self.decoder, self.embed, self.style_path = encoder, decoder, embed, style_path
 
     def style(self, images: torch.Tensor) -> StyleStats:
+        if self.style_path is not None:
+            return self.style_path(images)
         return StyleStats(*mean_std(self.encoder(images)[0]))
 
     def forward(self, x: torch.Tensor, style: StyleStats) -> tuple[torch.Tensor, torch.Tensor]:
@@ -230,31 +242,40 @@ def check(cfg: TrainConfig, out: Path) -> None:
 
 
 def build_trainee(cfg: TrainConfig, teacher: VGGEncoder) -> nn.ModuleDict:
-    """Everything a run trains, as it is saved: the decoder, and for lite the student encoder and its embeddings."""
+    """Everything a run trains, as it is saved: the decoder, for lite the student encoder and its embeddings, and
+    for a student that reads its style through VGG-19 its style map."""
     architecture = NETWORKS[cfg.network]
     trainee = nn.ModuleDict({"decoder": architecture.decoder()})
-    if architecture is LITE:
+    if architecture is not FULL:
         trainee["encoder"] = architecture.encoder().requires_grad_(True).train()
         trainee["embed"] = embeddings(trainee["encoder"], teacher)
+    if architecture.style_through_vgg:
+        trainee["style_map"] = architecture.style_map()
     return trainee
 
 
 def network_of(trainee: nn.ModuleDict, teacher: VGGEncoder) -> Network:
-    """The stylization the trainee makes: with its own student encoder (lite), else with frozen VGG-19."""
-    if "encoder" in trainee:
-        return Network(trainee["encoder"], trainee["decoder"], trainee["embed"])
-    return Network(teacher, trainee["decoder"])
+    """The stylization the trainee makes: with its own student encoder (lite; its style read through the VGG-19
+    teacher where it has a style map), else with frozen VGG-19."""
+    if "encoder" not in trainee:
+        return Network(teacher, trainee["decoder"])
+    style_path = VGGStylePath(teacher, trainee["style_map"]) if "style_map" in trainee else None
+    return Network(trainee["encoder"], trainee["decoder"], trainee["embed"], style_path)
 
 
 def load_weights(trainee: nn.ModuleDict, folder: str | Path, cfg: TrainConfig) -> dict:
     """A checkpoint's decoder (and lite student) into the trainee; its config."""
     lite = "encoder" in trainee
-    decoder, enc_state, config = load_checkpoint(folder, None if lite else cfg.encoder)
+    decoder, enc_state, config, style_path = load_checkpoint(folder, None if lite else cfg.encoder)
     if architecture_of(config) is not NETWORKS[cfg.network]:
         raise TrainError(f"{folder} holds a {config['architecture']} model, not --network {cfg.network}")
     trainee["decoder"].load_state_dict(decoder.state_dict())
     if lite:
         trainee["encoder"].load_state_dict(enc_state)
+    if style_path is not None:
+        if config["style_encoder"]["sha256"] != load_encoder(cfg.encoder)[1].sha256:
+            raise TrainError(f"{folder}'s style map was fitted to other VGG-19 weights than --encoder's")
+        trainee["style_map"].load_state_dict(style_path.map.state_dict())
     return config
 
 
@@ -537,7 +558,8 @@ def run_record(cfg: TrainConfig, encoder: EncoderIdentity, start: Start, data: T
     return {
         "architecture": NETWORKS[cfg.network].name,
         "recipe": cfg.recipe,
-        **({"teacher": encoder.to_dict()} if NETWORKS[cfg.network] is LITE else {}),
+        **({"teacher": encoder.to_dict()} if NETWORKS[cfg.network] is not FULL else {}),
+        **({"style_encoder": encoder.to_dict()} if NETWORKS[cfg.network].style_through_vgg else {}),
         "encoder": encoder.to_dict(),
         "noise": noise if cfg.recipe == "noise-resilient" else None,
         "steps": start.step,
@@ -607,7 +629,12 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = TrainConfig()
     parser.add_argument("--recipe", choices=RECIPES, default=d.recipe)
-    parser.add_argument("--network", choices=tuple(NETWORKS), default=d.network, help="full VGG-19, or lite")
+    parser.add_argument(
+        "--network",
+        choices=tuple(NETWORKS),
+        default=d.network,
+        help="full VGG-19, lite, or lite reading its style through VGG-19",
+    )
     parser.add_argument("--content", nargs="+", required=True, help="image folders, video files, Sintel folders")
     parser.add_argument("--style", nargs="+", required=True, help="style image folders or files")
     parser.add_argument("--steps", type=int, default=d.steps)

@@ -47,12 +47,17 @@ def widen_chain(narrow: list[nn.Conv2d], wide: list[nn.Conv2d], gen: torch.Gener
         pick = out_pick
 
 
+WIDENABLE = sorted(a.name for a in ARCHITECTURES.values() if a is not FULL and not a.style_through_vgg)
+
+
 def widen(
     directory: str | Path, architecture: Architecture, noise: float, seed: int
 ) -> tuple[nn.Module, nn.Module, dict]:
     """(wide encoder, wide decoder, narrow config) from a lite checkpoint folder."""
-    decoder, enc_state, config = load_checkpoint(directory)
+    decoder, enc_state, config, _ = load_checkpoint(directory)
     narrow = architecture_of(config)
+    if narrow.style_through_vgg or architecture.style_through_vgg:
+        raise TrainError("only students that read their own style are widened (a style map fits one width)")
     if narrow is FULL or architecture.depths != narrow.depths or architecture.widths[-1] != narrow.widths[-1]:
         raise TrainError(f"{architecture.name} is not a widening of {narrow.name} (same depths and relu4_1 width)")
     encoder = narrow.encoder()
@@ -67,7 +72,7 @@ def widen(
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(prog="python -m vst.training.widen", description=__doc__.split("\n\n")[0])
     parser.add_argument("checkpoint", help="a lite checkpoint folder")
-    parser.add_argument("--architecture", required=True, choices=sorted(set(ARCHITECTURES) - {FULL.name}))
+    parser.add_argument("--architecture", required=True, choices=WIDENABLE)
     parser.add_argument("--noise", type=float, default=0.01, help="on the copies, relative to each layer's weights")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("-o", "--output", required=True)

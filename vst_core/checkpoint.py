@@ -1,9 +1,11 @@
-"""Checkpoint folders: `model.safetensors` + `config.json` (+ optional `encoder.safetensors`).
+"""Checkpoint folders: `model.safetensors` + `config.json` (+ `encoder.safetensors`, `style_map.safetensors`).
 
-Two network shapes exist (`ARCHITECTURES`): the full VGG-19 encoder with the AdaIN
+The network shapes (`ARCHITECTURES`): the full VGG-19 encoder with the AdaIN
 decoder, and `lite`, a student of the same shape with a quarter of the channels
 and half the conv3 depth, trained against VGG-19 and always bundled as
-`encoder.safetensors`.
+`encoder.safetensors`. A student may read its style through VGG-19 instead of its
+own encoder (`vst.core.style_map`): its map travels as `style_map.safetensors` and
+its config names the VGG-19 weights the map was fitted to (`style_encoder`).
 
 This follows huggingface_hub's PyTorchModelHubMixin layout so a folder can be
 pushed to the Hub as it is, but knows nothing of the Hub. Loading refuses
@@ -17,36 +19,44 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
+from torch import nn
 
 from .decoder import Decoder
 from .encoder import VGG_DEPTHS, VGG_WIDTHS, EncoderIdentity, VGGEncoder, encoder_state, save_state_atomic
 from .errors import VstError
 from .files import atomic_write
+from .style_map import STYLE_MAP_FILE, StyleMap, VGGStylePath
 
 MODEL_FILE = "model.safetensors"
 CONFIG_FILE = "config.json"
 ENCODER_FILE = "encoder.safetensors"
 PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".pkl", ".pickle", ".ckpt")
+M = TypeVar("M", bound=nn.Module)
 
 
 @dataclass(frozen=True)
 class Architecture:
-    """A network shape: an encoder of VGG-19's layout up to relu4_1 at these widths and depths, and its mirror."""
+    """A network shape: an encoder of VGG-19's layout up to relu4_1 at these widths and depths, and its mirror;
+    the style read by that encoder, or through VGG-19 and a `StyleMap` (`style_through_vgg`)."""
 
     name: str
     widths: tuple[int, ...]
     depths: tuple[int, ...]
+    style_through_vgg: bool = False
 
     def encoder(self) -> VGGEncoder:
         return VGGEncoder(self.widths, self.depths)
 
     def decoder(self) -> Decoder:
         return Decoder(self.widths, self.depths)
+
+    def style_map(self) -> StyleMap:
+        return StyleMap(self.widths[-1])
 
 
 FULL = Architecture("adain-vgg19-relu4_1", VGG_WIDTHS, VGG_DEPTHS)
@@ -55,11 +65,23 @@ FULL = Architecture("adain-vgg19-relu4_1", VGG_WIDTHS, VGG_DEPTHS)
 LITE = Architecture("adain-lite-relu4_1", (16, 32, 64, 256), (2, 2, 2, 1))
 # lite at 1.5x the channels below relu4_1: about twice its FLOPs (the frontier: docs/results/lite.md, Width)
 LITE_WIDE = Architecture("adain-lite-1.5x-relu4_1", (24, 48, 96, 256), (2, 2, 2, 1))
-ARCHITECTURES = {a.name: a for a in (FULL, LITE, LITE_WIDE)}
+# lite with its style read through VGG-19, once per style: the same per-frame network (docs/results/lite.md)
+LITE_VGG_STYLE = Architecture("adain-lite-vggstyle-relu4_1", LITE.widths, LITE.depths, style_through_vgg=True)
+ARCHITECTURES = {a.name: a for a in (FULL, LITE, LITE_WIDE, LITE_VGG_STYLE)}
 
 
 class CheckpointError(VstError):
     """A checkpoint folder that is missing, unsafe or does not fit the encoder."""
+
+
+class Checkpoint(NamedTuple):
+    """A verified checkpoint: the decoder, the encoder weights, the config, and the style path of an architecture
+    that reads its style through VGG-19 (else None)."""
+
+    decoder: Decoder
+    encoder_state: dict[str, torch.Tensor]
+    config: dict[str, Any]
+    style_path: VGGStylePath | None
 
 
 def save_checkpoint(
@@ -71,14 +93,21 @@ def save_checkpoint(
     dtype: torch.dtype = torch.float32,
     encoder_weights: dict[str, torch.Tensor] | None = None,
     architecture: Architecture = FULL,
+    style_map: StyleMap | None = None,
 ) -> Path:
-    """Write a checkpoint folder; `encoder_weights` are bundled when the encoder is not a built-in (always for lite)."""
+    """Write a checkpoint folder; `encoder_weights` are bundled when the encoder is not a built-in (always for lite),
+    `style_map` where the architecture reads its style through VGG-19 (its config then names `style_encoder`)."""
+    if architecture.style_through_vgg != (style_map is not None):
+        raise ValueError(f"a {architecture.name} checkpoint {'needs' if style_map is None else 'has no'} style map")
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().to("cpu", dtype) for k, v in decoder.state_dict().items()}
     save_state_atomic(state, out / MODEL_FILE, metadata={"format": "pt"})
     if encoder_weights is not None:
         save_state_atomic(encoder_weights, out / ENCODER_FILE, metadata={"format": "pt"})
+    if style_map is not None:  # float32 always: it is small, and its output is exponentiated
+        maps = {k: v.detach().to("cpu", torch.float32) for k, v in style_map.state_dict().items()}
+        save_state_atomic(maps, out / STYLE_MAP_FILE, metadata={"format": "pt"})
     full = {"architecture": architecture.name, "encoder": encoder.to_dict(), **(config or {})}
     with atomic_write(out / CONFIG_FILE) as tmp:
         tmp.write_text(json.dumps(full, indent=2) + "\n")
@@ -103,28 +132,15 @@ def architecture_of(config: dict[str, Any]) -> Architecture:
     return ARCHITECTURES[config["architecture"]]
 
 
-def load_checkpoint(
-    directory: str | os.PathLike, encoder_source: str | None = None
-) -> tuple[Decoder, dict[str, torch.Tensor], dict[str, Any]]:
-    """Verified decoder, encoder weights and config from a checkpoint folder."""
-    root = Path(directory)
-    if not root.is_dir():
-        raise CheckpointError(f"checkpoint folder not found: {directory}")
-    pickles = sorted(p.name for p in root.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
-    if pickles:
-        raise CheckpointError(
-            f"refusing {directory}: it holds pickle files ({', '.join(pickles)}); only safetensors are loaded"
-        )
-    config = read_config(root)
-    architecture = architecture_of(config)
+def _load_verified(path: Path, module: M, what: str) -> M:
+    """`module` with the weights of the safetensors file `path`, once their names, shapes and values are checked."""
     try:
-        state = load_file(str(root / MODEL_FILE))
+        state = load_file(str(path))
     except FileNotFoundError:
-        raise CheckpointError(f"{directory} has no {MODEL_FILE}") from None
+        raise CheckpointError(f"{path.parent} has no {path.name}") from None
     except (SafetensorError, OSError) as e:
-        raise CheckpointError(f"{root / MODEL_FILE} is not a readable safetensors file: {e}") from None
-    decoder = architecture.decoder()
-    expected = {k: tuple(v.shape) for k, v in decoder.state_dict().items()}
+        raise CheckpointError(f"{path} is not a readable safetensors file: {e}") from None
+    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in state.items()}
     if expected != got:
         problems = {
@@ -137,20 +153,56 @@ def load_checkpoint(
             ],
         }
         details = "; ".join(
-            f"{what}: {', '.join(keys[:3])}{', …' if len(keys) > 3 else ''}" for what, keys in problems.items() if keys
+            f"{kind}: {', '.join(keys[:3])}{', …' if len(keys) > 3 else ''}" for kind, keys in problems.items() if keys
         )
-        raise CheckpointError(f"{root / MODEL_FILE} does not fit the {architecture.name} decoder ({details})")
+        raise CheckpointError(f"{path} does not fit {what} ({details})")
     broken = [k for k, v in state.items() if not torch.isfinite(v).all()]
     if broken:
-        raise CheckpointError(f"{root / MODEL_FILE} holds NaN or infinite weights ({', '.join(sorted(broken)[:3])})")
-    decoder.load_state_dict({k: v.float() for k, v in state.items()})
+        raise CheckpointError(f"{path} holds NaN or infinite weights ({', '.join(sorted(broken)[:3])})")
+    module.load_state_dict({k: v.float() for k, v in state.items()})
+    return module
 
-    recorded = config.get("encoder")
+
+def _recorded_identity(config: dict[str, Any], key: str, path: Path) -> dict[str, str]:
+    recorded = config.get(key)
     if not isinstance(recorded, dict) or not all(isinstance(recorded.get(k), str) for k in ("name", "sha256")):
         raise CheckpointError(
-            f"{root / CONFIG_FILE} does not record the encoder the decoder was trained against (encoder name and "
+            f"{path} does not record the {key.replace('_', ' ')} the model was trained against ({key} name and "
             "sha256), so it cannot be verified"
         )
+    return recorded
+
+
+def _style_path(root: Path, config: dict[str, Any], architecture: Architecture) -> VGGStylePath:
+    """The VGG-19 style path of a checkpoint: its map, and the VGG-19 weights it was fitted to, verified."""
+    style_map = _load_verified(root / STYLE_MAP_FILE, architecture.style_map(), "a style map")
+    recorded = _recorded_identity(config, "style_encoder", root / CONFIG_FILE)
+    state, identity = encoder_state(recorded["name"])
+    if identity.sha256 != recorded["sha256"]:
+        raise CheckpointError(
+            f"{root}'s style map was fitted to VGG-19 weights with sha256 {recorded['sha256'][:12]}…, but "
+            f"{identity.name} has sha256 {identity.sha256[:12]}…"
+        )
+    vgg = FULL.encoder()
+    vgg.load_state_dict(state)
+    return VGGStylePath(vgg, style_map)
+
+
+def load_checkpoint(directory: str | os.PathLike, encoder_source: str | None = None) -> Checkpoint:
+    """A verified checkpoint from a folder: decoder, encoder weights, config and, where the architecture reads its
+    style through VGG-19, the style path."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise CheckpointError(f"checkpoint folder not found: {directory}")
+    pickles = sorted(p.name for p in root.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
+    if pickles:
+        raise CheckpointError(
+            f"refusing {directory}: it holds pickle files ({', '.join(pickles)}); only safetensors are loaded"
+        )
+    config = read_config(root)
+    architecture = architecture_of(config)
+    decoder = _load_verified(root / MODEL_FILE, architecture.decoder(), f"the {architecture.name} decoder")
+    recorded = _recorded_identity(config, "encoder", root / CONFIG_FILE)
     bundled = root / ENCODER_FILE
     if encoder_source is None and not bundled.exists() and recorded["name"].startswith("file:"):
         raise CheckpointError(f"{directory} was trained against its own encoder, but {ENCODER_FILE} is missing")
@@ -161,7 +213,8 @@ def load_checkpoint(
             f"{directory} was trained against encoder {recorded.get('name')} (sha256 {recorded['sha256'][:12]}…), "
             f"but {identity.name} has sha256 {identity.sha256[:12]}…"
         )
-    return decoder, enc_state, config
+    style_path = _style_path(root, config, architecture) if architecture.style_through_vgg else None
+    return Checkpoint(decoder, enc_state, config, style_path)
 
 
 __all__ = [
@@ -169,6 +222,7 @@ __all__ = [
     "FULL",
     "LITE",
     "Architecture",
+    "Checkpoint",
     "CheckpointError",
     "architecture_of",
     "load_checkpoint",

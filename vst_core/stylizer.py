@@ -25,6 +25,7 @@ from .decoder import Decoder
 from .encoder import VGGEncoder
 from .images import ImageError
 from .options import check_alpha
+from .style_map import VGGStylePath
 
 Precision = Literal["auto", "fp32", "bf16", "fp16"]
 MIN_STYLE_SIDE = 16  # three 2x poolings must leave relu4_1 room for its reflection padding
@@ -104,7 +105,8 @@ class Stylizer(nn.Module):
     """Arbitrary-style transfer of RGB frames in [0, 1], shape [B, 3, H, W].
 
     The encoder and decoder given are moved and cast in place, as `nn.Module.to` does: give each
-    stylizer its own modules (`from_pretrained` loads fresh ones).
+    stylizer its own modules (`from_pretrained` loads fresh ones). A `style_path` reads the style instead of the
+    encoder (a student's through VGG-19, `vst.core.style_map`); its map stays float32.
     """
 
     def __init__(
@@ -116,6 +118,7 @@ class Stylizer(nn.Module):
         precision: Precision = "auto",
         compile: bool = False,
         config: dict[str, Any] | None = None,
+        style_path: VGGStylePath | None = None,
     ) -> None:
         super().__init__()
         self.device = resolve_device(device)
@@ -124,10 +127,14 @@ class Stylizer(nn.Module):
         memory_format = torch.channels_last if self.dtype != torch.float32 or self.device.type == "cuda" else None
         self.encoder = encoder.to(self.device, self.dtype).eval().requires_grad_(False)
         self.decoder = decoder.to(self.device, self.dtype).eval().requires_grad_(False)
+        self.style_path = style_path.to(self.device).eval().requires_grad_(False) if style_path is not None else None
+        if self.style_path is not None:
+            self.style_path.vgg.to(self.dtype)
         self.memory_format = memory_format or torch.contiguous_format
         if memory_format is not None:
-            self.encoder.to(memory_format=memory_format)
-            self.decoder.to(memory_format=memory_format)
+            for module in (self.encoder, self.decoder, self.style_path):
+                if module is not None:
+                    module.to(memory_format=memory_format)
         self._encode = torch.compile(self.encoder, dynamic=True) if compile else self.encoder
         self._decode = torch.compile(self.decoder, dynamic=True) if compile else self.decoder
 
@@ -142,10 +149,12 @@ class Stylizer(nn.Module):
         encoder_source: str | None = None,
     ) -> Stylizer:
         """Load a verified checkpoint folder (see `vst.core.checkpoint`)."""
-        decoder, enc_state, config = load_checkpoint(directory, encoder_source)
+        decoder, enc_state, config, style_path = load_checkpoint(directory, encoder_source)
         encoder = architecture_of(config).encoder()
         encoder.load_state_dict(enc_state)
-        return cls(encoder, decoder, device=device, precision=precision, compile=compile, config=config)
+        return cls(
+            encoder, decoder, device=device, precision=precision, compile=compile, config=config, style_path=style_path
+        )
 
     def _prepare(self, images: torch.Tensor) -> torch.Tensor:
         if images.dtype == torch.uint8:
@@ -166,7 +175,11 @@ class Stylizer(nn.Module):
                 raise ImageError(
                     f"a {w}x{h} style image is too small: a style needs {MIN_STYLE_SIDE} px a side or more"
                 )
-            (feat,) = self._encode(self._prepare(image.reshape(1, *image.shape[-3:])))
+            x = self._prepare(image.reshape(1, *image.shape[-3:]))
+            if self.style_path is not None:
+                stats.append(self.style_path(x))
+                continue
+            (feat,) = self._encode(x)
             stats.append(StyleStats(*mean_std(feat)))
         return stats[0] if len(stats) == 1 and weights is None else blend(stats, weights)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from vst.core.checkpoint import LITE
+from vst.core.checkpoint import FULL, architecture_of
 from vst.core.files import atomic_write
 
 CARD_TAGS = ("style-transfer", "video-style-transfer", "adain", "pytorch")
@@ -53,7 +53,7 @@ def _init_line(init: dict[str, Any] | None, history: list[dict[str, Any]]) -> st
 
 
 def _is_lite(config: dict[str, Any]) -> bool:
-    return config.get("architecture") == LITE.name
+    return config.get("architecture") != FULL.name
 
 
 def _networks(config: dict[str, Any]) -> str:
@@ -67,7 +67,7 @@ def _networks(config: dict[str, Any]) -> str:
             f"The encoder is a student of VGG-19's layout up to relu4_1 (`{config['architecture']}`, {encoder}), "
             f"trained together with the decoder to reproduce the outputs of the full `{teacher['teacher_recipe']}` "
             f"network (`{teacher['teacher']}`, {teacher['teacher_steps']} steps) (`training.distill`: pixels, image "
-            "differences and VGG-19 features on a sub-crop, so that it trains on a CPU)"
+            "differences and VGG-19 features on a sub-crop, so that it trains on a CPU)" + _style_path(config)
         )
     teacher = config["teacher"]
     t = config.get("training", {})
@@ -76,7 +76,19 @@ def _networks(config: dict[str, Any]) -> str:
         f"its conv3 depth ({encoder}), trained together with the decoder, with VGG-19 as the teacher "
         f"(`{teacher['name']}`, sha256 `{teacher['sha256'][:16]}…`): the losses are computed on VGG-19's features, "
         f"and the student's taps are distilled onto VGG's through 1x1 embeddings (weight {t.get('distill_weight')})."
-        " It costs about 1/20 of the full network's FLOPs"
+        " It costs about 1/20 of the full network's FLOPs" + _style_path(config)
+    )
+
+
+def _style_path(config: dict[str, Any]) -> str:
+    if not architecture_of(config).style_through_vgg:
+        return ""
+    vgg = config["style_encoder"]
+    return (
+        ". It reads the style image through the full VGG-19 instead, once per style "
+        f"(`{vgg['name']}`, sha256 `{vgg['sha256'][:16]}…`): the channel means and log-stds of relu1_1-relu4_1 go "
+        "through a linear map trained with the student (`style_map.safetensors`) to the student's AdaIN target, so "
+        "that it tells paintings it never saw apart, while frames go through the student alone"
     )
 
 
@@ -202,7 +214,8 @@ on a {t["perceptual_crop"]} px sub-crop, L1 plus {t.get("stats_weight", 1):g} x 
 
 ```
 python -m vst.training.teacher_data --teacher {teacher["teacher"]} --content PHOTOS... --style STYLES... -o runs/teacher
-python -m vst.training.distill --data runs/teacher --steps {config["steps"]}{flag} -o runs/student
+python -m vst.training.distill --data runs/teacher --steps {config["steps"]}{flag} \\
+    --architecture {config["architecture"]} -o runs/student
 ```
 """
 

@@ -44,8 +44,9 @@ class AdaINCheckpoint(
     pipeline_tag="image-to-image",
     tags=list(CARD_TAGS),  # a copy: the mixin appends its own tags to the list it is given
 ):
-    """An AdaIN decoder of either architecture with its config (recipe, encoder identity, training record,
-    metrics) and model card; a lite checkpoint's student encoder travels as its bundled encoder weights."""
+    """An AdaIN decoder of any architecture with its config (recipe, encoder identity, training record,
+    metrics) and model card; a lite checkpoint's student encoder travels as its bundled encoder weights, and a
+    student that reads its style through VGG-19 carries its style map."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__()
@@ -53,6 +54,8 @@ class AdaINCheckpoint(
         self.decoder = architecture_of(config).decoder()
         self.card: str | None = None  # the card it was read with; a new one is written from the config otherwise
         self.encoder_weights: dict[str, torch.Tensor] | None = None  # bundled when the encoder is not a built-in
+        architecture = architecture_of(config)
+        self.style_map = architecture.style_map() if architecture.style_through_vgg else None
         self.dtype_on_disk = torch.float32
 
     @classmethod
@@ -70,9 +73,11 @@ class AdaINCheckpoint(
     @classmethod
     def _from_pretrained(cls, *, model_id: str, **_: Any) -> AdaINCheckpoint:
         folder = Path(model_id)
-        decoder, encoder_weights, config = load_checkpoint(folder)
+        decoder, encoder_weights, config, style_path = load_checkpoint(folder)
         model = cls(config)
         model.decoder.load_state_dict(decoder.state_dict())
+        if style_path is not None:
+            model.style_map = style_path.map
         if (folder / ENCODER_FILE).exists():
             model.encoder_weights = encoder_weights
         with safe_open(str(folder / MODEL_FILE), "pt") as f:
@@ -92,6 +97,7 @@ class AdaINCheckpoint(
             dtype=self.dtype_on_disk,
             encoder_weights=self.encoder_weights,
             architecture=architecture_of(self.config),
+            style_map=self.style_map,
         )
         if self.card is None:
             write_model_card(save_directory, self.config)

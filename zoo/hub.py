@@ -35,13 +35,14 @@ from vst.core.checkpoint import (
     CheckpointError,
     load_checkpoint,
 )
+from vst.core.style_map import STYLE_MAP_FILE
 
 from .card import SAMPLE_FILE
 from .errors import ZooError
 
 SCHEME = "hf://"
 CARD_FILE = "README.md"
-CHECKPOINT_FILES = (MODEL_FILE, CONFIG_FILE, ENCODER_FILE, CARD_FILE, SAMPLE_FILE)
+CHECKPOINT_FILES = (MODEL_FILE, CONFIG_FILE, ENCODER_FILE, STYLE_MAP_FILE, CARD_FILE, SAMPLE_FILE)
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 # A branch, tag, commit or `refs/pr/N`: git ref characters, relative, no empty or dot-led path parts. The Hub
 # cache joins the revision onto a path, so `/etc/passwd` or `../x` would name a local file.
