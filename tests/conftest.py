@@ -91,7 +91,9 @@ def lite_checkpoint(tmp_path: Path) -> tuple[Path, dict[str, torch.Tensor]]:
     state = {k: v.clone() for k, v in encoder.state_dict().items()}
     identity = EncoderIdentity(f"file:{ENCODER_FILE}", weights_sha256(state))
     folder = tmp_path / "lite"
-    save_checkpoint(folder, decoder, identity, {"recipe": "baseline"}, encoder_weights=state, architecture=LITE)
+    save_checkpoint(
+        folder, decoder, identity, {"recipe": "baseline", "steps": 1}, encoder_weights=state, architecture=LITE
+    )
     return folder, state
 
 

@@ -109,10 +109,10 @@ def test_a_widened_student_starts_as_the_narrow_one(lite_checkpoint, tmp_path):
 
 
 @pytest.mark.slow
-def test_a_student_that_reads_its_style_through_vgg_trains_saves_and_loads(dataset, tmp_path):
-    """Started from lite, which reads its own style, the new map is fitted once (not again on resume), trained, saved
-    beside the checkpoint with the VGG-19 it was fitted to, and used by the engine's `encode_style`; a checkpoint
-    without it, or with another VGG-19 recorded, is refused; the Hub model's round trip keeps it."""
+def test_a_student_that_reads_its_style_through_vgg_trains_saves_and_loads(dataset, lite_checkpoint, tmp_path):
+    """Started from a lite student that reads its own style, the new map is fitted once (not again on resume),
+    trained, saved beside the checkpoint with the VGG-19 it was fitted to, and used by the engine's `encode_style`;
+    a checkpoint without it, or with another VGG-19 recorded, is refused; the Hub model's round trip keeps it."""
     from vst.core import Stylizer, load_checkpoint, load_encoder
     from vst.core.checkpoint import LITE_VGG_STYLE, CheckpointError
     from vst.core.style_map import STYLE_MAP_FILE, style_vector
@@ -120,7 +120,8 @@ def test_a_student_that_reads_its_style_through_vgg_trains_saves_and_loads(datas
 
     out = tmp_path / "student"
     argv = [sys.executable, "-m", "training.distill", "--data", str(dataset), "--perceptual-crop", "16"]
-    argv += ["--architecture", LITE_VGG_STYLE.name, "--style-fit-batches", "2", "--save-every", "2", "-o", str(out)]
+    argv += ["--architecture", LITE_VGG_STYLE.name, "--init", str(lite_checkpoint[0]), "--style-fit-batches", "2"]
+    argv += ["--save-every", "2", "-o", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     first = subprocess.run([*argv, "--steps", "2"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr

@@ -12,7 +12,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from vst import zoo
 from vst.core import CheckpointError, Stylizer
-from vst.core.checkpoint import ENCODER_FILE, FULL, LITE
+from vst.core.checkpoint import ENCODER_FILE, FULL, LITE, STYLE_MAP_FILE, architecture_of
 
 LITE_VARIANTS = ("lite", "lite-noise-resilient")
 
@@ -62,9 +62,11 @@ def test_lite_variants_stylize_offline_through_the_same_engine(name):
     variant = zoo.get_variant(name)
     assert variant.source == "embedded" and variant.available_offline()
     config = variant.config()
-    assert config["architecture"] == LITE.name and config["steps"] > 0
+    architecture = architecture_of(config)
+    assert (architecture.widths, architecture.depths) == (LITE.widths, LITE.depths) and config["steps"] > 0
     pipeline = zoo.load(name, precision="fp32")
     assert isinstance(pipeline.stylizer, Stylizer) and pipeline.stylizer.encoder.widths == LITE.widths
+    assert (pipeline.stylizer.style_path is not None) == architecture.style_through_vgg
     rng = np.random.default_rng(0)
     frame = rng.integers(0, 256, (72, 96, 3), dtype=np.uint8)
     style = torch.rand(1, 3, 64, 64)
@@ -89,5 +91,5 @@ def test_a_lite_checkpoint_saves_the_hub_way_byte_for_byte(tmp_path):
     source = zoo.registry.WEIGHTS_DIR / "lite"
     model = AdaINCheckpoint.from_pretrained(source)
     model.save_pretrained(tmp_path / "copy")
-    for name in ("model.safetensors", ENCODER_FILE, "config.json", "README.md"):
+    for name in ("model.safetensors", ENCODER_FILE, STYLE_MAP_FILE, "config.json", "README.md"):
         assert (tmp_path / "copy" / name).read_bytes() == (source / name).read_bytes(), name

@@ -163,9 +163,9 @@ def test_a_checkpoint_keeps_the_history_of_the_runs_that_made_it(data, tmp_path)
 def test_the_lite_objective_fine_tunes_a_distilled_student(data, tmp_path):
     """The embedded lite came from `training.distill`; `vst train --init` takes it on, and its history says so."""
     tuned = tmp_path / "tuned"
-    assert vst(train_args(data, tuned, 1, "--network", "lite", "--init", "zoo/weights/lite")) == 0
+    assert vst(train_args(data, tuned, 1, "--network", "lite-vggstyle", "--init", "zoo/weights/lite")) == 0
     config = json.loads((tuned / "config.json").read_text())
-    assert config["architecture"] == "adain-lite-relu4_1"
+    assert config["architecture"] == "adain-lite-vggstyle-relu4_1"
     distilled = config["history"][-1]
     assert "distilled from" in distilled["recipe"] and distilled["schedule"] == [[0, 256]]
 

@@ -38,7 +38,7 @@ from safetensors import safe_open
 from torch import nn
 
 from vst.core import EncoderIdentity, VGGEncoder, load_checkpoint, load_encoder, mean_std
-from vst.core.checkpoint import ARCHITECTURES, FULL, LITE, architecture_of, read_config
+from vst.core.checkpoint import ARCHITECTURES, FULL, LITE_VGG_STYLE, architecture_of, read_config
 from vst.core.noise import DEFAULT_AMOUNT, add_noise
 from vst.core.style_map import StyleMap, VGGStylePath, style_vector
 from vst.core.stylizer import resolve_device
@@ -53,7 +53,7 @@ class DistillConfig:
     """What a distillation run was asked to do, as parsed: never changed afterwards."""
 
     data: list[str] = field(default_factory=list)  # teacher datasets (training.teacher_data folders)
-    architecture: str = LITE.name
+    architecture: str = LITE_VGG_STYLE.name
     init: str | None = "zoo/weights/lite"  # a checkpoint of the same architecture, or None for random weights
     steps: int = 8000
     batch_size: int = 8

@@ -167,7 +167,8 @@ register(
 register(
     _builtin(
         "lite",
-        "A student encoder and decoder with 1/20 of the FLOPs, distilled from the full network, for real time on a CPU",
+        "A student encoder and decoder with 1/20 of the FLOPs, distilled from the full network, for real time on a CPU;"
+        " it reads the painting through VGG-19, once per style",
         "real time: long clips and large batches on a laptop CPU",
     )
 )
