@@ -170,8 +170,7 @@ def build_student(cfg: DistillConfig, vgg: VGGEncoder, vgg_identity: EncoderIden
         decoder.load_state_dict(init.decoder.state_dict())
         encoder.load_state_dict(init.encoder_state)
         if init.style_path is not None:
-            if init_config["style_encoder"]["sha256"] != vgg_identity.sha256:
-                raise loop.TrainError(f"{cfg.init}'s style map was fitted to other VGG-19 weights than --encoder's")
+            loop.check_style_encoder(init_config, vgg_identity, cfg.init)
             style_map = init.style_path.map
     fresh_map = architecture.style_through_vgg and style_map is None
     if architecture.style_through_vgg:

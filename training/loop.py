@@ -43,6 +43,14 @@ class TrainError(VstError):
 Config = TypeVar("Config")
 
 
+def check_style_encoder(config: dict, identity: EncoderIdentity, folder: str | Path) -> None:
+    """A style map fits only the VGG-19 weights it was fitted to (`style_encoder`): a run that starts from one must
+    read styles through those same weights (--encoder)."""
+    recorded = config.get("style_encoder")
+    if recorded is not None and recorded["sha256"] != identity.sha256:
+        raise TrainError(f"{folder}'s style map was fitted to other VGG-19 weights than --encoder's")
+
+
 def config_from(cls: type[Config], args: argparse.Namespace) -> Config:
     """A run's config from its parsed options: those that are the dataclass's fields (the rest, such as
     --output and --resume, are about the run, not its recipe)."""

@@ -55,6 +55,7 @@ from .loop import (
     TrainError,
     autocast,
     backward_step,
+    check_style_encoder,
     config_from,
     due,
     load_state,
@@ -273,8 +274,7 @@ def load_weights(trainee: nn.ModuleDict, folder: str | Path, cfg: TrainConfig) -
     if lite:
         trainee["encoder"].load_state_dict(enc_state)
     if style_path is not None:
-        if config["style_encoder"]["sha256"] != load_encoder(cfg.encoder)[1].sha256:
-            raise TrainError(f"{folder}'s style map was fitted to other VGG-19 weights than --encoder's")
+        check_style_encoder(config, load_encoder(cfg.encoder)[1], folder)
         trainee["style_map"].load_state_dict(style_path.map.state_dict())
     return config
 
