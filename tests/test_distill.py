@@ -14,7 +14,8 @@ import torch
 
 from vst import zoo
 from vst.core.checkpoint import read_config
-from vst.training.teacher_data import read_shard, shards
+from vst.training.data import Augment
+from vst.training.teacher_data import STYLE, read_shard, shards
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -43,6 +44,8 @@ def test_the_teacher_dataset_holds_the_full_networks_outputs(dataset):
     assert {k: tuple(v.shape) for k, v in tensors.items()} == expected
     assert all(v.dtype == torch.uint8 for v in tensors.values())
     assert meta["teacher_recipe"] == "noise-resilient"
+    style = json.loads(meta["augment"])["style"]  # the model card reports it
+    assert Augment(**style | {"scale": tuple(style["scale"])}) == STYLE
     # The output is the full network's stylization, not a copy of the photo.
     assert (tensors["output"].float() - tensors["content"].float()).abs().mean() > 5
 
@@ -80,6 +83,8 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
     assert [int(r.split(",")[0]) for r in rows[1:]] == [1, 2, 3, 4]  # resumed at step 3, not from scratch
     card = (out / "README.md").read_text()
     assert "reproduce the outputs of the full `noise-resilient` network" in card and "noise resilience" in card
+    lo, hi = STYLE.scale
+    assert f"6 triples' style crops at short side {lo:g}-{hi:g}x the crop, hue ±{STYLE.hue:g} turn" in card
     frame = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
     pipeline = zoo.load(str(out))
     result = pipeline.stylize_image(frame, style=torch.rand(1, 3, 32, 32))

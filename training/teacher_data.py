@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +36,11 @@ from .split import VALIDATION_STYLES
 from .train import Network
 
 KEYS = ("content", "style", "output")
-CONTENT_SCALE = (1.0, 1.35)  # the lite recipe's: image short side / crop size
-STYLE_SCALE = (1.0, 1.5)
+CONTENT = Augment(scale=(1.0, 1.35))  # the lite recipe's: image short side / crop size
+# Styles are encoded at 512 px (the CLI's and app's default) and the full networks trained on 256 px crops of
+# 512 px paintings (scale 2), so the crops span scale 1-2.5; mild colour changes add palettes the 372 training
+# paintings lack, for the student's style map to generalize from.
+STYLE = Augment(scale=(1.0, 2.5), hue=0.05, jitter=0.15)
 
 
 def shard_path(out: Path, index: int) -> Path:
@@ -56,17 +60,23 @@ def read_shard(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
 
 def describe(folders: list[str | Path]) -> dict:
     """What a teacher dataset was made from, from its shards' metadata: the folders its content and styles
-    came from, with the number of distinct files from each (for the model card)."""
+    came from, with the number of distinct files from each, and the style crops' augmentations (for the model
+    card; shards from before augmentations were recorded count as the unrecorded `null`)."""
     content: dict[str, set[str]] = {}
     style: dict[str, set[str]] = {}
+    augments: dict[str, int] = {}
     for path in (p for folder in folders for p in shards(folder)):
         with safe_open(str(path), "pt") as f:
-            pairs = json.loads(f.metadata()["files"])
+            meta = f.metadata()
+        pairs = json.loads(meta["files"])
         for c, s in pairs:
             content.setdefault(_source(c), set()).add(c)
             style.setdefault(_source(s), set()).add(s)
+        key = json.dumps(json.loads(meta["augment"])["style"] if "augment" in meta else None, sort_keys=True)
+        augments[key] = augments.get(key, 0) + len(pairs)
     count = {"content": {k: len(v) for k, v in sorted(content.items())}}
-    return count | {"style": {k: len(v) for k, v in sorted(style.items())}}
+    style_augment = [{"augment": json.loads(k), "samples": n} for k, n in augments.items()]
+    return count | {"style": {k: len(v) for k, v in sorted(style.items())}, "style_augment": style_augment}
 
 
 def _source(file: str) -> str:
@@ -82,8 +92,8 @@ def sample(index: int, contents: list[Path], styles: list[Path], size: int, seed
     """Sample `index`'s content and style crops (uint8 [3, size, size]) and the files they came from."""
     rng = np.random.default_rng([seed, index])
     c, s = contents[rng.integers(len(contents))], styles[rng.integers(len(styles))]
-    content = random_crop(c, size, Augment(CONTENT_SCALE), rng)
-    style = random_crop(s, size, Augment(STYLE_SCALE), rng)
+    content = random_crop(c, size, CONTENT, rng)
+    style = random_crop(s, size, STYLE, rng)
     return content, style, c, s
 
 
@@ -116,6 +126,7 @@ def generate(args: argparse.Namespace) -> None:
         "teacher_steps": str(config["steps"]),
         "size": str(args.size),
         "seed": str(args.seed),
+        "augment": json.dumps({"content": asdict(CONTENT), "style": asdict(STYLE)}),
     }
     size = args.shard_size
     total = -(-args.samples // size)

@@ -264,8 +264,9 @@ def network_of(trainee: nn.ModuleDict, teacher: VGGEncoder) -> Network:
     return Network(trainee["encoder"], trainee["decoder"], trainee["embed"], style_path)
 
 
-def load_weights(trainee: nn.ModuleDict, folder: str | Path, cfg: TrainConfig) -> dict:
-    """A checkpoint's decoder (and lite student) into the trainee; its config."""
+def load_weights(trainee: nn.ModuleDict, folder: str | Path, cfg: TrainConfig, identity: EncoderIdentity) -> dict:
+    """A checkpoint's decoder (and lite student) into the trainee; its config. `identity`: the run's VGG-19
+    weights, which a style map in the checkpoint must have been fitted to."""
     lite = "encoder" in trainee
     decoder, enc_state, config, style_path = load_checkpoint(folder, None if lite else cfg.encoder)
     if architecture_of(config) is not NETWORKS[cfg.network]:
@@ -274,7 +275,7 @@ def load_weights(trainee: nn.ModuleDict, folder: str | Path, cfg: TrainConfig) -
     if lite:
         trainee["encoder"].load_state_dict(enc_state)
     if style_path is not None:
-        check_style_encoder(config, load_encoder(cfg.encoder)[1], folder)
+        check_style_encoder(config, identity, folder)
         trainee["style_map"].load_state_dict(style_path.map.state_dict())
     return config
 
@@ -297,11 +298,11 @@ class Start:
         return [*self.schedule, [self.step, size]]
 
 
-def initialise(trainee: nn.ModuleDict, cfg: TrainConfig) -> Start:
+def initialise(trainee: nn.ModuleDict, cfg: TrainConfig, identity: EncoderIdentity) -> Start:
     """--init's weights into the trainee, and the tap scales and history they come with (a fresh start without)."""
     if not cfg.init:
         return Start()
-    config = load_weights(trainee, cfg.init, cfg)
+    config = load_weights(trainee, cfg.init, cfg, identity)
     return Start(
         tap_scales=config.get("training", {}).get("tap_scales"),
         history=[*config.get("history", []), phase(config)] if "training" in config else [],
@@ -317,6 +318,7 @@ def resume_run(
     gen: torch.Generator,
     ranks: Ranks,
     start: Start,
+    identity: EncoderIdentity,
 ) -> Start:
     """The run in `out`, where it stopped: exactly from its train state, or from a milestone checkpoint's weights
     and step with a fresh optimizer. Resumed on other data or another machine, its steps so far become a phase
@@ -327,7 +329,7 @@ def resume_run(
         if f"rng.{ranks.rank}" in rng:
             gen.set_state(rng[f"rng.{ranks.rank}"])
     elif (out / MODEL_FILE).exists():
-        step = load_weights(trainee, out, cfg)["steps"]
+        step = load_weights(trainee, out, cfg, identity)["steps"]
         gen.manual_seed(cfg.seed * 1000 + ranks.rank + step)
     if not step:
         return start
@@ -585,8 +587,8 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
     teacher = teacher.to(ranks.device, memory_format=torch.channels_last)
     trainee = build_trainee(cfg, teacher).to(ranks.device, memory_format=torch.channels_last)
     opt = torch.optim.Adam(trainee.parameters(), lr=cfg.lr)
-    start = initialise(trainee, cfg)
-    start = resume_run(out, cfg, trainee, opt, gen, ranks, start) if resume else start
+    start = initialise(trainee, cfg, identity)
+    start = resume_run(out, cfg, trainee, opt, gen, ranks, start, identity) if resume else start
     data = training_data(cfg, out, ranks)
     if start.tap_scales is None:  # measured once, then kept by the run and its fine-tunes
         start = replace(start, tap_scales=measure_tap_scales(teacher, data.style, amp))

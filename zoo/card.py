@@ -178,7 +178,23 @@ def _sources(data: dict[str, Any]) -> str:
         return f" to {', '.join(f'`{p}`' for p in data['teacher_data'])}"
     content = ", ".join(f"{n} from `{folder}`" for folder, n in sources["content"].items())
     style = ", ".join(f"{n} from `{folder}`" for folder, n in sources["style"].items())
-    return f"; content crops of {content}; style crops of {style}"
+    augments = "; ".join(map(_style_augment, sources.get("style_augment", [])))
+    return f"; content crops of {content}; style crops of {style}" + (f"; {augments}" if augments else "")
+
+
+def _style_augment(entry: dict[str, Any]) -> str:
+    """One style-crop augmentation of a teacher dataset (`training.data.Augment`), and the triples it made."""
+    a = entry["augment"]
+    if a is None:
+        return f"{entry['samples']} triples' style crops with no augmentation on record"
+    colour = (
+        f", hue ±{a['hue']:g} turn, brightness/contrast/saturation ±{a['jitter']:.0%}"
+        if a["hue"] or a["jitter"]
+        else ""
+    )
+    grey = f", grey with probability {a['grayscale']:g}" if a["grayscale"] else ""
+    lo, hi = a["scale"]
+    return f"{entry['samples']} triples' style crops at short side {lo:g}-{hi:g}x the crop{colour}{grey}"
 
 
 def _distilled_init(init: dict[str, Any] | None) -> str:
