@@ -37,9 +37,9 @@ from .train import Network
 
 KEYS = ("content", "style", "output")
 CONTENT = Augment(scale=(1.0, 1.35))  # the lite recipe's: image short side / crop size
-# Styles are encoded at 512 px (the CLI's and app's default) and the full networks trained on 256 px crops of
-# 512 px paintings (scale 2), so the crops span scale 1-2.5; mild colour changes add palettes the 372 training
-# paintings lack, for the student's style map to generalize from.
+# Styles are read at 512 px by default (the CLI, the app, benchmarks/quality.py): to a 256 px crop, a 512 px
+# painting is scale 2. The crops span scale 1-2.5, so that the student sees paintings at the scale they are read
+# at, and mild colour changes add palettes the 372 training paintings lack, for its style map to generalize from.
 STYLE = Augment(scale=(1.0, 2.5), hue=0.05, jitter=0.15)
 
 

@@ -141,11 +141,17 @@ def _held_out(data: dict[str, Any], t: dict[str, Any]) -> str:
 
 
 def _augmentation(t: dict[str, Any]) -> str:
-    scale = t.get("style_scale", (2.0, 2.0))
-    parts = [f"short side {scale[0]:g}-{scale[1]:g}x the crop size before cropping"]
-    named = {"style_hue": "hue rotation up to {:g} turn", "style_jitter": "colour jitter {:g}"}
-    named |= {"style_grayscale": "grey with probability {:g}", "style_mix": "two styles mixed with probability {:g}"}
-    parts += [text.format(t[key]) for key, text in named.items() if t.get(key)]
+    """A VGG-objective run's style-crop augmentation (its `style_*` training fields) in words."""
+    return _augment_text({k.removeprefix("style_"): v for k, v in t.items() if k.startswith("style_")})
+
+
+def _augment_text(a: dict[str, Any]) -> str:
+    """A style-crop augmentation (`training.data.Augment`'s fields, and `mix` where a trainer mixes styles)."""
+    lo, hi = a.get("scale", (2.0, 2.0))
+    parts = [f"short side {lo:g}-{hi:g}x the crop size before cropping"]
+    named = {"hue": "hue rotation up to {:g} turn", "jitter": "colour jitter {:g}"}
+    named |= {"grayscale": "grey with probability {:g}", "mix": "two styles mixed with probability {:g}"}
+    parts += [text.format(a[key]) for key, text in named.items() if a.get(key)]
     return ", ".join(parts)
 
 
@@ -183,18 +189,10 @@ def _sources(data: dict[str, Any]) -> str:
 
 
 def _style_augment(entry: dict[str, Any]) -> str:
-    """One style-crop augmentation of a teacher dataset (`training.data.Augment`), and the triples it made."""
-    a = entry["augment"]
-    if a is None:
+    """One style-crop augmentation of a teacher dataset, and the triples it made."""
+    if entry["augment"] is None:
         return f"{entry['samples']} triples' style crops with no augmentation on record"
-    colour = (
-        f", hue ±{a['hue']:g} turn, brightness/contrast/saturation ±{a['jitter']:.0%}"
-        if a["hue"] or a["jitter"]
-        else ""
-    )
-    grey = f", grey with probability {a['grayscale']:g}" if a["grayscale"] else ""
-    lo, hi = a["scale"]
-    return f"{entry['samples']} triples' style crops at short side {lo:g}-{hi:g}x the crop{colour}{grey}"
+    return f"{entry['samples']} triples' style crops at {_augment_text(entry['augment'])}"
 
 
 def _distilled_init(init: dict[str, Any] | None) -> str:
