@@ -84,9 +84,7 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
     card = (out / "README.md").read_text()
     assert "reproduce the outputs of the full `noise-resilient` network" in card and "noise resilience" in card
     lo, hi = STYLE.scale
-    assert (
-        f"6 triples' style crops at short side {lo:g}-{hi:g}x the crop size before cropping, hue rotation up to" in card
-    )
+    assert f"6 triples' style crops at short side {lo:g}-{hi:g}x the crop size before cropping" in card
     frame = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
     pipeline = zoo.load(str(out))
     result = pipeline.stylize_image(frame, style=torch.rand(1, 3, 32, 32))
