@@ -91,26 +91,49 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
     assert result.shape == frame.shape and result.dtype == np.uint8
 
 
-def test_a_widened_student_starts_as_the_narrow_one(lite_checkpoint, tmp_path):
+@pytest.mark.parametrize(
+    "narrow_fixture, narrow_name, wide_name, other_path",
+    [
+        ("lite_checkpoint", "adain-lite-relu4_1", "adain-lite-1.5x-relu4_1", "adain-lite-1.5x-vggstyle-relu4_1"),
+        (
+            "vggstyle_checkpoint",
+            "adain-lite-vggstyle-relu4_1",
+            "adain-lite-1.5x-vggstyle-relu4_1",
+            "adain-lite-1.5x-relu4_1",
+        ),
+    ],
+)
+def test_a_widened_student_starts_as_the_narrow_one(
+    request, narrow_fixture, narrow_name, wide_name, other_path, tmp_path
+):
+    """The wide student computes what the narrow one did, its style path included (a style map is kept as it is);
+    a widening that would change the style path (`other_path`) is refused."""
     from vst.core import load_checkpoint
-    from vst.core.checkpoint import LITE, LITE_WIDE
+    from vst.core.checkpoint import ARCHITECTURES
+    from vst.training.loop import TrainError
     from vst.training.train import Network
     from vst.training.widen import main as widen_main
 
-    narrow, _ = lite_checkpoint
-    widen_main([str(narrow), "--architecture", LITE_WIDE.name, "--noise", "0", "-o", str(tmp_path / "wide")])
-    networks = []
-    for folder, architecture in ((narrow, LITE), (tmp_path / "wide", LITE_WIDE)):
-        decoder, enc_state, config, _ = load_checkpoint(folder)  # the wide one loads as any checkpoint does
-        assert config["architecture"] == architecture.name
-        encoder = architecture.encoder()
-        encoder.load_state_dict(enc_state)
-        networks.append(Network(encoder, decoder.eval()))
+    narrow = request.getfixturevalue(narrow_fixture)
+    narrow = narrow[0] if isinstance(narrow, tuple) else narrow
+    widen_main([str(narrow), "--architecture", wide_name, "--noise", "0", "-o", str(tmp_path / "wide")])
+    networks, maps = [], []
+    for folder, name in ((narrow, narrow_name), (tmp_path / "wide", wide_name)):
+        checkpoint = load_checkpoint(folder)  # the wide one loads as any checkpoint does
+        assert checkpoint.config["architecture"] == name
+        encoder = ARCHITECTURES[name].encoder()
+        encoder.load_state_dict(checkpoint.encoder_state)
+        networks.append(Network(encoder, checkpoint.decoder.eval()))
+        maps.append(checkpoint.style_path and checkpoint.style_path.map.state_dict())
     photo, painting = torch.rand(1, 3, 48, 64), torch.rand(1, 3, 40, 40)
     with torch.no_grad():
-        narrow, wide = (n(photo, n.style(painting))[0] for n in networks)
-    assert torch.allclose(narrow, wide, atol=1e-4)
+        style = networks[0].style(painting)  # relu4_1 statistics, as a style map predicts them
+        narrow_out, wide_out = (n(photo, style)[0] for n in networks)
+    assert torch.allclose(narrow_out, wide_out, atol=1e-4)
+    assert maps[0] is None or all(torch.equal(maps[0][k], maps[1][k]) for k in maps[0])
     assert sum(p.numel() for p in networks[1].parameters()) > 1.5 * sum(p.numel() for p in networks[0].parameters())
+    with pytest.raises(TrainError, match="not a widening"):
+        widen_main([str(narrow), "--architecture", other_path, "-o", str(tmp_path / "other")])
 
 
 @pytest.mark.slow
@@ -157,3 +180,28 @@ def test_a_student_that_reads_its_style_through_vgg_trains_saves_and_loads(datas
     (out / "config.json").write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match="style map was fitted to VGG-19 weights"):
         load_checkpoint(out)
+
+
+@pytest.mark.slow
+def test_a_widened_student_with_the_style_path_trains_on_and_says_it_was_widened(dataset, lite_checkpoint, tmp_path):
+    """Distillation starts from a widened checkpoint with its style map as it is (no new fit), and the model card
+    says where the wide student came from."""
+    from vst.core.checkpoint import LITE_VGG_STYLE, LITE_WIDE_VGG_STYLE
+    from vst.training.widen import main as widen_main
+
+    def distill(architecture: str, init: Path, out: Path) -> str:
+        argv = [sys.executable, "-m", "training.distill", "--data", str(dataset), "--perceptual-crop", "16"]
+        argv += ["--architecture", architecture, "--init", str(init), "--style-fit-batches", "2", "--steps", "1"]
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
+        run = subprocess.run([*argv, "-o", str(out)], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    narrow = tmp_path / "narrow"  # a fitted map: a random one overflows
+    assert "style map fitted" in distill(LITE_VGG_STYLE.name, lite_checkpoint[0], narrow)
+    wide = widen_main([str(narrow), "--architecture", LITE_WIDE_VGG_STYLE.name, "-o", str(tmp_path / "wide")])
+    out = tmp_path / "student"
+    assert "style map fitted" not in distill(LITE_WIDE_VGG_STYLE.name, wide, out)
+    assert read_config(out)["architecture"] == LITE_WIDE_VGG_STYLE.name
+    card = (out / "README.md").read_text()
+    assert f"widened from `{narrow}` (adain-lite-vggstyle-relu4_1) by `training.widen`" in card

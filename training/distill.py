@@ -262,7 +262,12 @@ def run_config(
         if cfg.noise_weight
         else None,
         "steps": step,
-        "init": {"from": cfg.init, "recipe": init_config["recipe"], "steps": init_config["steps"]}
+        "init": {
+            "from": cfg.init,
+            "recipe": init_config["recipe"],
+            "steps": init_config["steps"],
+            **{k: init_config[k] for k in ("widened_from",) if k in init_config},  # made by training.widen
+        }
         if cfg.init
         else None,
         "history": [*init_config.get("history", []), phase(init_config)] if "training" in init_config else [],

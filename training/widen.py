@@ -1,8 +1,11 @@
 """A wider student that starts as the narrow one: Net2WiderNet (Chen, Goodfellow & Shlens 2016) on a lite checkpoint.
 
-    python -m vst.training.widen zoo/weights/lite --architecture adain-lite-1.5x-relu4_1 -o runs/lite-1.5x-init
-    python -m vst.training.distill --data runs/teacher-data --architecture adain-lite-1.5x-relu4_1 \
-        --init runs/lite-1.5x-init -o runs/lite-1.5x
+    python -m vst.training.widen zoo/weights/lite --architecture adain-lite-1.5x-vggstyle-relu4_1 -o runs/wide-init
+    python -m vst.training.distill --data runs/teacher-data --architecture adain-lite-1.5x-vggstyle-relu4_1 \
+        --init runs/wide-init -o runs/lite-1.5x
+
+A student keeps its style path: one that reads its style through VGG-19 (the embedded `lite`) keeps its style map,
+one that reads its own (`adain-lite-relu4_1`) widens to `adain-lite-1.5x-relu4_1`.
 
 Each widened layer's new channels copy randomly chosen old ones, and the next layer divides the weights it reads
 from a copied channel by the number of copies, so the wider network computes what the narrow one did (ReLU,
@@ -22,6 +25,7 @@ from torch import nn
 from vst.core import load_checkpoint
 from vst.core.checkpoint import ARCHITECTURES, ENCODER_FILE, FULL, Architecture, architecture_of, save_checkpoint
 from vst.core.encoder import EncoderIdentity, weights_sha256
+from vst.core.style_map import StyleMap
 
 from .loop import TrainError
 
@@ -47,26 +51,33 @@ def widen_chain(narrow: list[nn.Conv2d], wide: list[nn.Conv2d], gen: torch.Gener
         pick = out_pick
 
 
-WIDENABLE = sorted(a.name for a in ARCHITECTURES.values() if a is not FULL and not a.style_through_vgg)
+WIDENABLE = sorted(a.name for a in ARCHITECTURES.values() if a is not FULL)
 
 
 def widen(
     directory: str | Path, architecture: Architecture, noise: float, seed: int
-) -> tuple[nn.Module, nn.Module, dict]:
-    """(wide encoder, wide decoder, narrow config) from a lite checkpoint folder."""
-    decoder, enc_state, config, _ = load_checkpoint(directory)
+) -> tuple[nn.Module, nn.Module, StyleMap | None, dict]:
+    """(wide encoder, wide decoder, style map, narrow config) from a lite checkpoint folder. A student that reads its
+    style through VGG-19 keeps its style map as it is: the map predicts relu4_1's statistics, and a widening keeps
+    relu4_1's width and function."""
+    decoder, enc_state, config, style_path = load_checkpoint(directory)
     narrow = architecture_of(config)
-    if narrow.style_through_vgg or architecture.style_through_vgg:
-        raise TrainError("only students that read their own style are widened (a style map fits one width)")
-    if narrow is FULL or architecture.depths != narrow.depths or architecture.widths[-1] != narrow.widths[-1]:
-        raise TrainError(f"{architecture.name} is not a widening of {narrow.name} (same depths and relu4_1 width)")
+    if (
+        narrow is FULL
+        or (architecture.depths, architecture.widths[-1]) != (narrow.depths, narrow.widths[-1])
+        or any(w < n for w, n in zip(architecture.widths, narrow.widths))
+        or architecture.style_through_vgg != narrow.style_through_vgg
+    ):
+        raise TrainError(
+            f"{architecture.name} is not a widening of {narrow.name} (the same depths, relu4_1 width and style path)"
+        )
     encoder = narrow.encoder()
     encoder.load_state_dict(enc_state)
     wide_encoder, wide_decoder = architecture.encoder(), architecture.decoder()
     gen = torch.Generator().manual_seed(seed)
     widen_chain(convs(encoder), convs(wide_encoder), gen, noise)
     widen_chain(convs(decoder), convs(wide_decoder), gen, noise)
-    return wide_encoder, wide_decoder, config
+    return wide_encoder, wide_decoder, style_path.map if style_path else None, config
 
 
 def main(argv: list[str] | None = None) -> Path:
@@ -78,14 +89,16 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("-o", "--output", required=True)
     args = parser.parse_args(argv)
     architecture = ARCHITECTURES[args.architecture]
-    encoder, decoder, narrow = widen(args.checkpoint, architecture, args.noise, args.seed)
+    encoder, decoder, style_map, narrow = widen(args.checkpoint, architecture, args.noise, args.seed)
     bundled = {k: v.detach().float() for k, v in encoder.state_dict().items()}
     config = {
         **{k: v for k, v in narrow.items() if k not in ("architecture", "encoder")},
         "widened_from": {"from": args.checkpoint, "architecture": narrow["architecture"], "noise": args.noise},
     }
     own = EncoderIdentity(f"file:{ENCODER_FILE}", weights_sha256(bundled))
-    return save_checkpoint(args.output, decoder, own, config, encoder_weights=bundled, architecture=architecture)
+    return save_checkpoint(
+        args.output, decoder, own, config, encoder_weights=bundled, architecture=architecture, style_map=style_map
+    )
 
 
 if __name__ == "__main__":

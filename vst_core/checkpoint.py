@@ -67,7 +67,10 @@ LITE = Architecture("adain-lite-relu4_1", (16, 32, 64, 256), (2, 2, 2, 1))
 LITE_WIDE = Architecture("adain-lite-1.5x-relu4_1", (24, 48, 96, 256), (2, 2, 2, 1))
 # lite with its style read through VGG-19, once per style: the same per-frame network (docs/results/lite.md)
 LITE_VGG_STYLE = Architecture("adain-lite-vggstyle-relu4_1", LITE.widths, LITE.depths, style_through_vgg=True)
-ARCHITECTURES = {a.name: a for a in (FULL, LITE, LITE_WIDE, LITE_VGG_STYLE)}
+LITE_WIDE_VGG_STYLE = Architecture(
+    "adain-lite-1.5x-vggstyle-relu4_1", LITE_WIDE.widths, LITE_WIDE.depths, style_through_vgg=True
+)
+ARCHITECTURES = {a.name: a for a in (FULL, LITE, LITE_WIDE, LITE_VGG_STYLE, LITE_WIDE_VGG_STYLE)}
 
 
 class CheckpointError(VstError):

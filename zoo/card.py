@@ -198,7 +198,11 @@ def _style_augment(entry: dict[str, Any]) -> str:
 def _distilled_init(init: dict[str, Any] | None) -> str:
     if not init:
         return "random weights"
-    return f"the `{init['from']}` checkpoint ({init['recipe']} objective, {init['steps']} steps; its runs are below)"
+    widened = init.get("widened_from")
+    how = f", widened from `{widened['from']}` ({widened['architecture']}) by `training.widen`" if widened else ""
+    return (
+        f"the `{init['from']}` checkpoint{how} ({init['recipe']} objective, {init['steps']} steps; its runs are below)"
+    )
 
 
 def _distilled_budget(config: dict[str, Any]) -> str:
