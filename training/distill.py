@@ -266,7 +266,7 @@ def run_config(
             "from": cfg.init,
             "recipe": init_config["recipe"],
             "steps": init_config["steps"],
-            **{k: init_config[k] for k in ("widened_from",) if k in init_config},  # made by training.widen
+            "widened_from": init_config.get("widened_from"),  # where training.widen made the init
         }
         if cfg.init
         else None,
