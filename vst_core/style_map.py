@@ -9,6 +9,8 @@ target. Frames still go through the student alone, so the per-frame cost is the 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -19,11 +21,11 @@ STYLE_MAP_FILE = "style_map.safetensors"
 STYLE_VECTOR_SIZE = 2 * sum(VGG_WIDTHS)
 
 
-def style_vector(encoder: VGGEncoder, images: torch.Tensor, taps: tuple[str, ...] = TAPS) -> torch.Tensor:
-    """An encoder's channel means and log-stds at `taps`, float32 [B, 2 x channels]: for VGG-19 at relu1_1-relu4_1
-    (1,920 numbers), what a painting's texture is to AdaIN's style loss."""
+def style_vector(feats: Sequence[torch.Tensor]) -> torch.Tensor:
+    """The channel means and log-stds of an encoder's features, float32 [B, 2 x channels]: of VGG-19's
+    relu1_1-relu4_1 (1,920 numbers), what a painting's texture is to AdaIN's style loss."""
     parts = []
-    for feat in encoder(images, taps):
+    for feat in feats:
         mean, std = mean_std(feat)
         parts += [mean.flatten(1), std.log().flatten(1)]
     return torch.cat(parts, 1)
@@ -52,5 +54,6 @@ class VGGStylePath(nn.Module):
         self.vgg = vgg.eval().requires_grad_(False)
         self.map = style_map
 
-    def forward(self, images: torch.Tensor) -> StyleStats:
-        return self.map(style_vector(self.vgg, images))
+    def forward(self, images: torch.Tensor, feats: Sequence[torch.Tensor] | None = None) -> StyleStats:
+        """`feats`: VGG-19's relu1_1-relu4_1 features of `images`, where the caller has them already (training)."""
+        return self.map(style_vector(self.vgg(images, TAPS) if feats is None else feats))

@@ -67,7 +67,8 @@ def _networks(config: dict[str, Any]) -> str:
             f"The encoder is a student of VGG-19's layout up to relu4_1 (`{config['architecture']}`, {encoder}), "
             f"trained together with the decoder to reproduce the outputs of the full `{teacher['teacher_recipe']}` "
             f"network (`{teacher['teacher']}`, {teacher['teacher_steps']} steps) (`training.distill`: pixels, image "
-            "differences and VGG-19 features on a sub-crop, so that it trains on a CPU)" + _style_path(config)
+            f"differences and VGG-19 features on a sub-crop, so that it trains on a CPU){_own_objective(config)}"
+            + _style_path(config)
         )
     teacher = config["teacher"]
     t = config.get("training", {})
@@ -77,6 +78,17 @@ def _networks(config: dict[str, Any]) -> str:
         f"(`{teacher['name']}`, sha256 `{teacher['sha256'][:16]}…`): the losses are computed on VGG-19's features, "
         f"and the student's taps are distilled onto VGG's through 1x1 embeddings (weight {t.get('distill_weight')})."
         " It costs about 1/20 of the full network's FLOPs" + _style_path(config)
+    )
+
+
+def _own_objective(config: dict[str, Any]) -> str:
+    """A distilled student that also learned from the teacher's own loss says so, with the weight."""
+    t = config["training"]
+    if not t.get("adain_weight"):
+        return ""
+    return (
+        ", and with the loss the teacher learned from as well, AdaIN's content and style losses against the style "
+        f"crop (weight {t['adain_weight']:g}, style weight {t['adain_style_weight']:g})"
     )
 
 
