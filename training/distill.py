@@ -132,7 +132,7 @@ def image_loss(out: torch.Tensor, target: torch.Tensor, grad_weight: float) -> t
     return loss
 
 
-PERCEPTUAL_TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
+PERCEPTUAL_TAPS = TAPS  # recorded in a run's config: runs before stats_weight used relu1_1-relu3_1
 
 
 def sub_crop(image: torch.Tensor, crop: int, rng: np.random.Generator) -> tuple:
@@ -395,9 +395,10 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
         error = fit_style_map(network, data, cfg.style_fit_batches, amp, device)
         print(f"style map fitted to the student's statistics: held-out relative error {error:.3f}", flush=True)
     tap_scales = None
-    if cfg.adain_weight:  # the style loss's scale at each tap, over one style crop in eight (k mod 64 < 8)
-        eighth = (data.rows(range(i, len(data), 64), "style") for i in range(min(8, len(data))))
-        tap_scales = measure_tap_scales(vgg, eighth, amp)
+    if cfg.adain_weight:  # the style loss's scale at each tap, over the first 64 style crops: the same on resume
+        first = range(min(64, len(data)))
+        batches = (data.rows(first[i : i + 8], "style") for i in range(0, len(first), 8))
+        tap_scales = measure_tap_scales(vgg, batches, amp)
     (out / "samples").mkdir(parents=True, exist_ok=True)
     log = loop.CsvLog(out / "log.csv", LOG_HEADER, start, cfg.log_every)
     clock = loop.Clock(elapsed, cfg.time_limit)
