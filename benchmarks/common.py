@@ -1,4 +1,5 @@
-"""What every benchmark shares: the data folder, the machine line, the exact command, and factory options.
+"""What every benchmark shares: the data folder and its distinct files, the machine line, the exact command, and
+factory options.
 
 The scripts import it as a sibling (`from common import ...`: `python benchmarks/X.py` puts benchmarks/ first on
 sys.path; a test that loads a script by path puts it there itself).
@@ -13,16 +14,31 @@ A value is an int, a float, a comma-separated tuple of them, or else the text as
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.metadata
 import os
 import platform
 import shlex
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def distinct_files(paths: Iterable[Path]) -> list[Path]:
+    """`paths` less byte-for-byte copies of an earlier one, each named on stderr: a copy under another name
+    (the shared data's coffee.png holds rocket.jpg's bytes) would count one photo twice in a mean."""
+    first: dict[str, Path] = {}
+    for path in paths:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest in first:
+            print(f"skipping {path}: the same bytes as {first[digest]}", file=sys.stderr)
+        else:
+            first[digest] = path
+    return list(first.values())
 
 
 def cpu_name() -> str:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from common import DATA, add_factory_options, command_line, factory_options, hardware
+from common import DATA, add_factory_options, command_line, distinct_files, factory_options, hardware
 from PIL import Image
 
 from vst import zoo
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/quality"))
     args = parser.parse_args(argv)
     options = factory_options(args.option, args.variants)
-    contents = sorted((args.data / "content").iterdir()) + sorted(PORTRAITS.glob("*.jpg"))
+    contents = distinct_files([*sorted((args.data / "content").iterdir()), *sorted(PORTRAITS.glob("*.jpg"))])
     styles = style_sets(args.data / "train" / "styles", args.trained, args.unseen)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {}

@@ -187,6 +187,15 @@ def test_factory_option_parser(common):
         common.factory_options([parse("c:x=1")], ["a", "b"])
 
 
+def test_a_copy_under_another_name_counts_once(common, tmp_path, capsys):
+    (tmp_path / "a.png").write_bytes(b"one photo")
+    (tmp_path / "b.jpg").write_bytes(b"another photo")
+    (tmp_path / "c.png").write_bytes(b"one photo")
+    files = sorted(tmp_path.iterdir())
+    assert common.distinct_files(files) == files[:2]
+    assert "c.png: the same bytes as" in capsys.readouterr().err
+
+
 def test_command_line_spells_out_every_option_and_reruns_the_same(common, monkeypatch):
     parser = argparse.ArgumentParser()
     parser.add_argument("--variants", nargs="+", default=["a", "b"])
