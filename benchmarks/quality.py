@@ -7,8 +7,9 @@ Styles come in two sets from ../shared/data/train/styles: `unseen` is the commit
 validation split (training/splits/validation-styles.txt), held out of every training
 run; `trained` is an even spread of the rest, the paintings `vst train` reads by
 default. Contents are the photos of ../shared/data/content and the held-out portraits of training/portraits/eval,
-which no run trains on; portraits (faces) and scenes are also scored apart, since a small network fails on faces
-first.
+which no run trains on, and scenes that no run trains on either: the first frame of each MPI-Sintel scene and the
+middle frame of each evaluation clip (the temporal benchmark's data). Portraits (faces) and scenes are also scored
+apart, since a small network fails on faces first.
 Styles are encoded at 512 px short side (the CLI's default), contents at each size.
 
 Per variant, style set and content size, averaged over the pairs:
@@ -27,8 +28,10 @@ Writes quality.json, quality.md and a contact sheet of unseen photos x unseen st
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,10 +41,11 @@ from PIL import Image
 
 from vst import zoo
 from vst.core import TAPS, load_encoder
-from vst.core.images import load_image, to_tensor, to_uint8
+from vst.core.images import load_image, resize_frame, to_tensor, to_uint8
 from vst.core.metrics import colour_distance, colour_stats, content_distance, style_ratio, style_targets
 from vst.core.noise import add_noise
 from vst.core.pipeline import Pipeline
+from vst.core.video import frame_count, iter_frames
 from vst.training.evaluate import spread
 from vst.training.split import validation_styles
 
@@ -51,9 +55,37 @@ PORTRAIT_PHOTOS = {"astronaut.png", "grace_hopper.jpg"}  # the faces among ../sh
 GROUPS = ("portraits", "scenes")
 
 
-def group(photo: Path) -> str:
-    """Whether a photo is a portrait (a face to keep recognizable) or a scene."""
-    return "portraits" if photo.name in PORTRAIT_PHOTOS or photo.parent == PORTRAITS else "scenes"
+@dataclass(frozen=True)
+class Photo:
+    """A held-out content at full size, and whether it is a portrait (a face to keep recognizable) or a scene."""
+
+    name: str
+    group: str
+    frame: np.ndarray  # RGB uint8
+
+
+def held_out_photos(data: Path) -> list[Photo]:
+    """The photos of data/content (a byte copy counted once), the portraits of training/portraits/eval, the first
+    final-pass frame of each Sintel scene and the middle frame of each clip of data/video: no run trains on any."""
+    sintel = data / "flow" / "sintel"
+    scenes = sorted(p for p in sintel.iterdir() if (p / "final").is_dir()) if sintel.is_dir() else []
+    files = [
+        *sorted((data / "content").iterdir()),
+        *sorted(PORTRAITS.glob("*.jpg")),
+        *(sorted((scene / "final").glob("*.png"))[0] for scene in scenes),
+    ]
+    photos = [
+        Photo(
+            f"sintel/{f.parent.parent.name}" if f.is_relative_to(sintel) else f.name,
+            "portraits" if f.name in PORTRAIT_PHOTOS or f.parent == PORTRAITS else "scenes",
+            to_uint8(load_image(f)),
+        )
+        for f in distinct_files(files)
+    ]
+    for clip in sorted((data / "video").glob("*.mp4")):
+        middle = next(itertools.islice(iter_frames(clip), frame_count(clip) // 2, None))
+        photos.append(Photo(clip.name, "scenes", middle))
+    return photos
 
 
 SHEET_STYLES, THUMB = 8, 128
@@ -71,13 +103,13 @@ def style_sets(styles_dir: Path, trained: int, unseen: int | None) -> dict[str, 
 
 
 def measure(
-    pipeline: Pipeline, contents: list[Path], styles: dict[str, list[Path]], sizes: list[int], style_size: int
+    pipeline: Pipeline, contents: list[Photo], styles: dict[str, list[Path]], sizes: list[int], style_size: int
 ) -> tuple[dict, Image.Image]:
     encoder, _ = load_encoder()
     sheet_styles = spread(styles["unseen"], SHEET_STYLES)
     sheet = Image.new("RGB", (THUMB * (len(sheet_styles) + 1), THUMB * (len(contents) + 1)), "white")
     gen = torch.Generator().manual_seed(0)
-    photos = {size: [to_uint8(load_image(p, size)) for p in contents] for size in sizes}
+    photos = {size: [resize_frame(p.frame, size) for p in contents] for size in sizes}
     with torch.inference_mode():
         photo_feats = {size: [encoder(to_tensor(x), TAPS) for x in frames] for size, frames in photos.items()}
     results: dict[str, dict] = {}
@@ -107,7 +139,7 @@ def measure(
                             noisy = to_uint8(add_noise(to_tensor(x), kind, amount, gen))
                             noisy_out = pipeline.stylize_image(noisy, style=style)
                             scores[f"noise_{kind}"] = float(np.abs(noisy_out.astype(np.float64) - out).mean() / 255)
-                    by_group = results.setdefault(f"{set_name}/{group(contents[i])}", {}).setdefault(str(size), {})
+                    by_group = results.setdefault(f"{set_name}/{contents[i].group}", {}).setdefault(str(size), {})
                     for key, value in scores.items():
                         rows.setdefault(key, []).append(value)
                         by_group.setdefault(key, []).append(value)
@@ -163,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/quality"))
     args = parser.parse_args(argv)
     options = factory_options(args.option, args.variants)
-    contents = distinct_files([*sorted((args.data / "content").iterdir()), *sorted(PORTRAITS.glob("*.jpg"))])
+    contents = held_out_photos(args.data)
     styles = style_sets(args.data / "train" / "styles", args.trained, args.unseen)
     args.out.mkdir(parents=True, exist_ok=True)
     results = {}
@@ -172,7 +204,8 @@ def main(argv: list[str] | None = None) -> None:
         results[name], sheet = measure(pipeline, contents, styles, args.sizes, args.style_size)
         sheet.save(args.out / f"contact_sheet_{Path(name).name}.jpg", quality=85)
     lines = [
-        f"`{command_line('benchmarks/quality.py', parser, args)}` — {len(contents)} photos x "
+        f"`{command_line('benchmarks/quality.py', parser, args)}` — {len(contents)} photos and frames "
+        f"({sum(p.group == 'portraits' for p in contents)} portraits) x "
         f"{len(styles['unseen'])} unseen and {len(styles['trained'])} trained paintings, style at {args.style_size} px",
         "",
         f"- hardware: {hardware()}",

@@ -18,21 +18,37 @@ import pytest
 from PIL import Image
 
 from vst.core.flow import write_flo
+from vst.core.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def temporal():
-    """The script as a module; benchmarks/ goes on sys.path, as running it puts it there, for its `common` import."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("temporal_benchmark", ROOT / "benchmarks" / "temporal.py")
+def _load_script(name: str):
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", ROOT / "benchmarks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name], sys.modules["common"]
+    return module
+
+
+@pytest.fixture(scope="module")
+def benchmarks():
+    """The scripts as modules; benchmarks/ goes on sys.path, as running one puts it there, for their `common` import."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    yield {name: _load_script(name) for name in ("temporal", "quality")}
+    for name in ("temporal_benchmark", "quality_benchmark", "common"):
+        del sys.modules[name]
     sys.path.remove(str(ROOT / "benchmarks"))
+
+
+@pytest.fixture
+def temporal(benchmarks):
+    return benchmarks["temporal"]
+
+
+@pytest.fixture
+def quality(benchmarks):
+    return benchmarks["quality"]
 
 
 @pytest.fixture
@@ -212,3 +228,20 @@ def test_command_line_spells_out_every_option_and_reruns_the_same(common, monkey
         "--option a:iterations=2,1 b:alpha=0.5"
     )
     assert parser.parse_args(shlex.split(command)[3:]) == args
+
+
+def test_quality_scores_sintel_scenes_and_clip_frames_as_held_out_scenes(quality, data):
+    (data / "content").mkdir()
+    Image.new("RGB", (40, 30), "red").save(data / "content" / "astronaut.png")
+    Image.new("RGB", (40, 30), "blue").save(data / "content" / "chelsea.png")
+    photos = {p.name: p for p in quality.held_out_photos(data)}
+    portraits = sorted((ROOT / "training" / "portraits" / "eval").glob("*.jpg"))
+    assert len(photos) == 2 + len(portraits) + 2
+    assert photos["astronaut.png"].group == "portraits" and photos["chelsea.png"].group == "scenes"
+    assert {photos[p.name].group for p in portraits} == {"portraits"}
+    first = np.asarray(Image.open(data / "flow" / "sintel" / "pan" / "final" / "frame_0001.png"))
+    assert photos["sintel/pan"].group == "scenes"
+    np.testing.assert_array_equal(photos["sintel/pan"].frame, first)
+    frames = list(iter_frames(data / "video" / "clip.mp4"))
+    assert photos["clip.mp4"].group == "scenes"
+    np.testing.assert_array_equal(photos["clip.mp4"].frame, frames[len(frames) // 2])
