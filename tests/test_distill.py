@@ -88,6 +88,7 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
     card = (out / "README.md").read_text()
     assert "reproduce the outputs of the full `noise-resilient` network" in card and "noise resilience" in card
     assert "AdaIN's content and style losses against the style crop (weight 0.5, style weight 20)" in card
+    assert "--steps 4 --lr 0.0002 --noise-weight 1 --adain-weight 0.5 --adain-style-weight 20" in card  # to retrain
     lo, hi = STYLE.scale
     assert f"6 triples' style crops at short side {lo:g}-{hi:g}x the crop size before cropping" in card
     frame = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)

@@ -227,7 +227,9 @@ def _distilled_budget(config: dict[str, Any]) -> str:
         if noise
         else ""
     )
-    flag = f" --noise-weight {noise['weight']:g}" if noise else ""
+    flag = f" --lr {t['lr']:g}" + (f" --noise-weight {noise['weight']:g}" if noise else "")
+    if t.get("adain_weight"):
+        flag += f" --adain-weight {t['adain_weight']:g} --adain-style-weight {t['adain_style_weight']:g}"
     return f"""## Training budget and data
 
 - objective: L1 to the teacher's output on pixels, plus {t["grad_weight"]:g} x L1 on image differences, plus \
@@ -245,7 +247,7 @@ on a {t["perceptual_crop"]} px sub-crop, L1 plus {t.get("stats_weight", 1):g} x 
 ```
 python -m vst.training.teacher_data --teacher {teacher["teacher"]} --content PHOTOS... --style STYLES... -o runs/teacher
 python -m vst.training.distill --data runs/teacher --steps {config["steps"]}{flag} \\
-    --architecture {config["architecture"]} -o runs/student
+    --architecture {config["architecture"]} --init {t.get("init") or "none"} -o runs/student
 ```
 """
 
