@@ -52,7 +52,7 @@ def quality(benchmarks):
 
 
 @pytest.fixture
-def common(temporal):
+def common(benchmarks):
     return importlib.import_module("common")
 
 
