@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from vst import zoo
 from vst.core.checkpoint import read_config
 from vst.training.data import Augment
+from vst.training.distill import DistillConfig, noise_term
 from vst.training.teacher_data import STYLE, read_shard, shards
 
 REPO = Path(__file__).resolve().parents[1]
@@ -75,7 +77,8 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
     subprocess.run([*argv, "--steps", "2"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True)
     assert read_config(out)["steps"] == 2
     subprocess.run(
-        [*argv, "--steps", "4", "--noise-weight", "1", "--adain-weight", "0.5", "--resume"],
+        [*argv, "--steps", "4", "--noise-weight", "1", "--noise-shift", "1", "--noise-anchor", "student"]
+        + ["--adain-weight", "0.5", "--resume"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     config = read_config(out)
@@ -88,13 +91,34 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
     card = (out / "README.md").read_text()
     assert "reproduce the outputs of the full `noise-resilient` network" in card and "noise resilience" in card
     assert "AdaIN's content and style losses against the style crop (weight 0.5, style weight 20)" in card
-    assert "--steps 4 --lr 0.0002 --noise-weight 1 --adain-weight 0.5 --adain-style-weight 20" in card  # to retrain
+    assert "translated by up to 1 px, against the clean crop's own output, translated the same way" in card
+    assert "--lr 0.0002 --noise-weight 1 --noise-shift 1 --noise-anchor student --adain-weight 0.5" in card  # retrain
     lo, hi = STYLE.scale
     assert f"6 triples' style crops at short side {lo:g}-{hi:g}x the crop size before cropping" in card
     frame = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
     pipeline = zoo.load(str(out))
     result = pipeline.stylize_image(frame, style=torch.rand(1, 3, 32, 32))
     assert result.shape == frame.shape and result.dtype == np.uint8
+
+
+def test_the_shifted_noise_term_asks_the_output_to_move_with_the_crop():
+    """A network that works pixel by pixel moves its output with its input: no noise term, whatever the translation.
+    One that pools 2x2 does not for odd translations, and the term sees it."""
+    cfg = DistillConfig(noise_weight=1, noise_shift=2, noise_amount=0.0)
+    crop = torch.rand(2, 3, 32, 32)
+
+    def pointwise(x, stats):
+        return x * 0.5 + 0.1, None
+
+    def pooled(x, stats):
+        return F.interpolate(F.avg_pool2d(x, 2), scale_factor=2), None
+
+    def terms(network):
+        anchor = network(crop, None)[0]
+        return [noise_term(cfg, network, crop, None, anchor, torch.Generator().manual_seed(s)).item() for s in range(8)]
+
+    assert max(terms(pointwise)) < 1e-6
+    assert max(terms(pooled)) > 0.01
 
 
 @pytest.mark.parametrize(

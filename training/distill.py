@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -43,7 +43,7 @@ from torch import nn
 from vst.core import TAPS, EncoderIdentity, StyleStats, VGGEncoder, adain, load_checkpoint, load_encoder, mean_std
 from vst.core.checkpoint import ARCHITECTURES, FULL, LITE_VGG_STYLE, architecture_of, read_config
 from vst.core.losses import content_loss, style_loss, tap_stats
-from vst.core.noise import DEFAULT_AMOUNT, add_noise
+from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
 from vst.core.style_map import StyleMap, VGGStylePath, style_vector
 from vst.core.stylizer import resolve_device
 
@@ -73,6 +73,8 @@ class DistillConfig:
     noise_weight: float = 0.0  # > 0: the noise-resilience term
     noise_kind: str = "gaussian"
     noise_amount: float | None = None  # None: the kind's default (`vst.core.noise.DEFAULT_AMOUNT`)
+    noise_shift: int = 0  # also translate the noisy crop by up to this many pixels: motion between frames
+    noise_anchor: str = "teacher"  # what the noisy crop's output is pulled to: the teacher's or the student's own
     precision: str = "auto"
     device: str = "auto"  # cuda where there is one: the same recipe, longer, on a lent GPU
     seed: int = 0
@@ -257,6 +259,8 @@ def objective(cfg: dict) -> dict:
         "perceptual_taps": cfg.get("perceptual_taps", ["relu1_1", "relu2_1", "relu3_1"]),
         "stats_weight": cfg.get("stats_weight", 1.0),
         "noise_weight": cfg["noise_weight"],
+        "noise_shift": cfg.get("noise_shift", 0),
+        "noise_anchor": cfg.get("noise_anchor", "teacher"),
         "adain_weight": cfg.get("adain_weight", 0.0),
         "adain_style_weight": cfg.get("adain_style_weight", DistillConfig.adain_style_weight),
     }
@@ -281,7 +285,13 @@ def run_config(
         **style_encoder,
         "recipe": "noise-resilient" if cfg.noise_weight else "baseline",
         "distilled_from": {k: teacher[k] for k in ("teacher", "teacher_recipe", "teacher_steps", "size")},
-        "noise": {"kind": cfg.noise_kind, "amount": cfg.noise_amount, "weight": cfg.noise_weight}
+        "noise": {
+            "kind": cfg.noise_kind,
+            "amount": cfg.noise_amount,
+            "weight": cfg.noise_weight,
+            "shift": cfg.noise_shift,
+            "anchor": cfg.noise_anchor,
+        }
         if cfg.noise_weight
         else None,
         "steps": step,
@@ -332,6 +342,22 @@ def resume_run(
     return start, elapsed, phases
 
 
+def noise_term(
+    cfg: DistillConfig,
+    network: Callable[[torch.Tensor, StyleStats], tuple[torch.Tensor, object]],
+    content: torch.Tensor,
+    stats: StyleStats,
+    anchor: torch.Tensor,
+    gen: torch.Generator,
+) -> torch.Tensor:
+    """The noise-resilience term: the output for the crop plus noise, translated by up to `cfg.noise_shift` pixels,
+    against the clean crop's `anchor` translated the same way, away from the border the translation wrapped."""
+    offset = random_shift(cfg.noise_shift, gen) if cfg.noise_shift else (0, 0)
+    margin = cfg.noise_shift + 1 if cfg.noise_shift else 0
+    noisy_img, _ = network(add_noise(shift(content, offset), cfg.noise_kind, cfg.noise_amount, gen), stats)
+    return image_loss(shift(noisy_img.float(), (0, 0), margin), shift(anchor, offset, margin), cfg.grad_weight)
+
+
 def step_losses(
     cfg: DistillConfig,
     network: Network,
@@ -367,8 +393,10 @@ def step_losses(
                     (content_feat,) = vgg(content[window])
                 la = adain_objective(out_feats, content_feat, style_feats, tap_scales, cfg.adain_style_weight)
         if cfg.noise_weight:
-            noisy_img, _ = network(add_noise(content, cfg.noise_kind, cfg.noise_amount, gen), stats)
-            ln = image_loss(noisy_img.float(), target, cfg.grad_weight)
+            anchor = {"teacher": target, "student": out_img.float(), "student-fixed": out_img.detach().float()}[
+                cfg.noise_anchor
+            ]
+            ln = noise_term(cfg, network, content, stats, anchor, gen)
         loss = li + cfg.perceptual_weight * lp + cfg.noise_weight * ln + cfg.adain_weight * la
     return [loss, li, lp, ln, la], out_img
 
@@ -377,6 +405,8 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
     """Distill into the folder `out_dir` as `cfg` says, or go on with the run there (`resume`); the folder."""
     out = Path(out_dir)
     cfg = cfg if cfg.noise_amount is not None else replace(cfg, noise_amount=DEFAULT_AMOUNT[cfg.noise_kind])
+    if cfg.noise_shift < 0:
+        raise loop.TrainError(f"--noise-shift is a number of pixels, 0 or more; got {cfg.noise_shift}")
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     try:
@@ -445,6 +475,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise-weight", type=float, default=d.noise_weight, help="> 0: noise-resilience term")
     parser.add_argument("--noise-kind", choices=("gaussian", "impulse"), default=d.noise_kind)
     parser.add_argument("--noise-amount", type=float, default=None, help="sigma (gaussian) or pixel fraction")
+    parser.add_argument(
+        "--noise-anchor",
+        choices=("teacher", "student", "student-fixed"),
+        default=d.noise_anchor,
+        help="the noisy output's target",
+    )
+    parser.add_argument("--noise-shift", type=int, default=d.noise_shift, help="max translation of the noisy crop, px")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=d.precision)
     parser.add_argument("--device", default=d.device, help="auto (cuda where there is one), cpu or cuda[:N]")
     parser.add_argument("--seed", type=int, default=d.seed)

@@ -112,15 +112,19 @@ def _description(config: dict[str, Any]) -> str:
                 " It is also taught to stylize a frame and the same frame plus small noise alike (the"
                 " noise-resilience loss of Bao & Swarnakar), which suppresses flicker between video frames."
             )
-        return text
-    text = _DESCRIPTIONS[config["recipe"]]
+        return text + _shift_text(config)
+    return _DESCRIPTIONS[config["recipe"]] + _shift_text(config)
+
+
+def _shift_text(config: dict[str, Any]) -> str:
+    """The noise term's translation (`--noise-shift`), where it had one."""
     shift = (config.get("noise") or {}).get("shift")
-    if shift:
-        text += (
-            f" The noisy frame is also translated by up to {shift} pixels and the loss asks for the same"
-            " translation of the output, a stand-in for motion between frames."
-        )
-    return text
+    if not shift:
+        return ""
+    return (
+        f" The noisy frame is also translated by up to {shift} pixels and the loss asks for the same"
+        " translation of the output, a stand-in for motion between frames."
+    )
 
 
 def _schedule(phases: list[list[int]], steps: int) -> str:
@@ -217,17 +221,36 @@ def _distilled_init(init: dict[str, Any] | None) -> str:
     )
 
 
+def _shifted(noise: dict[str, Any]) -> str:
+    """How far the noisy crop was translated (`--noise-shift`), if at all."""
+    return f", translated by up to {noise['shift']} px" if noise.get("shift") else ""
+
+
+def _anchor(noise: dict[str, Any]) -> str:
+    """What the noisy crop's output was pulled to, in words (runs before `--noise-anchor` used the teacher's)."""
+    what = {
+        "teacher": "teacher output",
+        "student": "own output",
+        "student-fixed": "own output, held fixed (no gradient through it)",
+    }[noise.get("anchor", "teacher")]
+    return f"{what}, translated the same way" if noise.get("shift") else what
+
+
 def _distilled_budget(config: dict[str, Any]) -> str:
     """The budget and data of a student trained on a teacher's outputs (`training.distill`)."""
     t, data, teacher = config["training"], config["data"], config["distilled_from"]
     noise = config.get("noise")
     resilience = (
-        f"; noise resilience: the same loss for the crop plus {noise['kind']} noise ({noise['amount']:g}), "
-        f"against the clean crop's teacher output, weight {noise['weight']:g}"
+        f"; noise resilience: the same loss for the crop plus {noise['kind']} noise ({noise['amount']:g})"
+        f"{_shifted(noise)}, against the clean crop's {_anchor(noise)}, weight {noise['weight']:g}"
         if noise
         else ""
     )
     flag = f" --lr {t['lr']:g}" + (f" --noise-weight {noise['weight']:g}" if noise else "")
+    if noise and noise.get("shift"):
+        flag += f" --noise-shift {noise['shift']}"
+    if noise and "anchor" in noise:
+        flag += f" --noise-anchor {noise['anchor']}"
     if t.get("adain_weight"):
         flag += f" --adain-weight {t['adain_weight']:g} --adain-style-weight {t['adain_style_weight']:g}"
     return f"""## Training budget and data
