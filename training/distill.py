@@ -259,8 +259,8 @@ def objective(cfg: dict) -> dict:
         "perceptual_taps": cfg.get("perceptual_taps", ["relu1_1", "relu2_1", "relu3_1"]),
         "stats_weight": cfg.get("stats_weight", 1.0),
         "noise_weight": cfg["noise_weight"],
-        "noise_shift": cfg.get("noise_shift", 0),
-        "noise_anchor": cfg.get("noise_anchor", "teacher"),
+        "noise_shift": cfg.get("noise_shift", DistillConfig.noise_shift),
+        "noise_anchor": cfg.get("noise_anchor", DistillConfig.noise_anchor),
         "adain_weight": cfg.get("adain_weight", 0.0),
         "adain_style_weight": cfg.get("adain_style_weight", DistillConfig.adain_style_weight),
     }
@@ -342,6 +342,21 @@ def resume_run(
     return start, elapsed, phases
 
 
+NOISE_ANCHORS = ("teacher", "student", "student-fixed")  # --noise-anchor: see `noise_anchor`
+
+
+def noise_anchor(kind: str, target: torch.Tensor, out_img: torch.Tensor) -> torch.Tensor:
+    """What the noisy crop's output is pulled to: the teacher's output, the student's own clean output (the
+    poster's L_N, gradients through both), or that output held fixed."""
+    if kind == "teacher":
+        return target
+    if kind == "student":
+        return out_img.float()
+    if kind == "student-fixed":
+        return out_img.detach().float()
+    raise ValueError(f"unknown noise anchor {kind!r}; choose one of {', '.join(NOISE_ANCHORS)}")
+
+
 def noise_term(
     cfg: DistillConfig,
     network: Callable[[torch.Tensor, StyleStats], tuple[torch.Tensor, object]],
@@ -393,10 +408,7 @@ def step_losses(
                     (content_feat,) = vgg(content[window])
                 la = adain_objective(out_feats, content_feat, style_feats, tap_scales, cfg.adain_style_weight)
         if cfg.noise_weight:
-            anchor = {"teacher": target, "student": out_img.float(), "student-fixed": out_img.detach().float()}[
-                cfg.noise_anchor
-            ]
-            ln = noise_term(cfg, network, content, stats, anchor, gen)
+            ln = noise_term(cfg, network, content, stats, noise_anchor(cfg.noise_anchor, target, out_img), gen)
         loss = li + cfg.perceptual_weight * lp + cfg.noise_weight * ln + cfg.adain_weight * la
     return [loss, li, lp, ln, la], out_img
 
@@ -477,7 +489,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--noise-amount", type=float, default=None, help="sigma (gaussian) or pixel fraction")
     parser.add_argument(
         "--noise-anchor",
-        choices=("teacher", "student", "student-fixed"),
+        choices=NOISE_ANCHORS,
         default=d.noise_anchor,
         help="the noisy output's target",
     )
