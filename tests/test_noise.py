@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from vst.core.noise import add_noise, random_shift, shift
+from vst.core.noise import add_noise, random_motion, random_shift, shift
 
 
 def test_gaussian_noise_has_the_requested_sigma():
@@ -35,3 +35,12 @@ def test_random_shift_stays_in_range_and_follows_the_generator():
     assert all(-2 <= d <= 2 for offset in offsets for d in offset)
     assert len(offsets) > 10
     assert random_shift(3, torch.Generator().manual_seed(7)) == random_shift(3, torch.Generator().manual_seed(7))
+
+
+def test_random_motion_drops_a_margin_past_the_shift_and_draws_nothing_without_one():
+    gen = torch.Generator().manual_seed(3)
+    state = gen.get_state()
+    assert random_motion(0, gen) == ((0, 0), 0)
+    assert torch.equal(gen.get_state(), state)  # a run without --noise-shift keeps its noise stream
+    offset, margin = random_motion(2, gen)
+    assert offset == random_shift(2, torch.Generator().manual_seed(3)) and margin == 3

@@ -43,7 +43,7 @@ from torch import nn
 from vst.core import TAPS, EncoderIdentity, StyleStats, VGGEncoder, adain, load_checkpoint, load_encoder, mean_std
 from vst.core.checkpoint import ARCHITECTURES, FULL, LITE_VGG_STYLE, architecture_of, read_config
 from vst.core.losses import content_loss, style_loss, tap_stats
-from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
+from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_motion, shift
 from vst.core.style_map import StyleMap, VGGStylePath, style_vector
 from vst.core.stylizer import resolve_device
 
@@ -367,8 +367,7 @@ def noise_term(
 ) -> torch.Tensor:
     """The noise-resilience term: the output for the crop plus noise, translated by up to `cfg.noise_shift` pixels,
     against the clean crop's `anchor` translated the same way, away from the border the translation wrapped."""
-    offset = random_shift(cfg.noise_shift, gen) if cfg.noise_shift else (0, 0)
-    margin = cfg.noise_shift + 1 if cfg.noise_shift else 0
+    offset, margin = random_motion(cfg.noise_shift, gen)
     noisy_img, _ = network(add_noise(shift(content, offset), cfg.noise_kind, cfg.noise_amount, gen), stats)
     return image_loss(shift(noisy_img.float(), (0, 0), margin), shift(anchor, offset, margin), cfg.grad_weight)
 

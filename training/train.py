@@ -43,7 +43,7 @@ from vst.core import TAPS, Decoder, StyleStats, VGGEncoder, adain, load_checkpoi
 from vst.core.checkpoint import FULL, LITE, LITE_VGG_STYLE, MODEL_FILE, architecture_of, read_config
 from vst.core.encoder import EncoderIdentity
 from vst.core.losses import content_loss, distillation_loss, noise_resilience_loss, style_loss, tap_stats
-from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_shift, shift
+from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_motion, shift
 from vst.core.style_map import VGGStylePath
 from vst.core.stylizer import Precision, resolve_device
 
@@ -505,8 +505,7 @@ class Objective:
         With --noise-shift, g(n(shift(x))) must match shift(g(x)) away from the wrapped border.
         """
         cfg = self.cfg
-        offset = random_shift(cfg.noise_shift, self.gen) if cfg.noise_shift else (0, 0)
-        margin = cfg.noise_shift + 1 if cfg.noise_shift else 0
+        offset, margin = random_motion(cfg.noise_shift, self.gen)
         with torch.no_grad():
             perturbed = add_noise(shift(x, offset), cfg.noise_kind, cfg.noise_amount, self.gen)
         noisy_img, _ = self.model(perturbed, style)

@@ -39,6 +39,14 @@ def random_shift(max_shift: int, generator: torch.Generator | None = None) -> tu
     return dy, dx
 
 
+def random_motion(max_shift: int, generator: torch.Generator | None = None) -> tuple[tuple[int, int], int]:
+    """The noise term's translation and the margin to drop where its roll wrapped: ((dy, dx), margin). No motion
+    and no margin, and no draw from `generator`, when `max_shift` is 0."""
+    if not max_shift:
+        return (0, 0), 0
+    return random_shift(max_shift, generator), max_shift + 1
+
+
 def shift(x: torch.Tensor, offset: tuple[int, int], margin: int = 0) -> torch.Tensor:
     """Translate a batch by `offset` pixels and drop `margin` pixels on every side, where the roll wrapped around."""
     y = torch.roll(x, offset, dims=(2, 3)) if any(offset) else x  # no copy of the batch when it stays put
