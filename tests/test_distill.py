@@ -16,8 +16,10 @@ from PIL import Image
 
 from vst import zoo
 from vst.core.checkpoint import read_config
+from vst.core.flow import warp_batch
 from vst.training.data import Augment
-from vst.training.distill import DistillConfig, noise_term
+from vst.training.distill import DistillConfig, noise_term, temporal_term
+from vst.training.frame_pairs import FramePairs
 from vst.training.teacher_data import STYLE, read_shard, shards
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,6 +38,31 @@ def dataset(data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("teacher") / "data"
     teacher_data(data, out)
     return out
+
+
+def frame_pairs(video_dir: Path, out: Path, pairs: int, size: int, crop: int) -> subprocess.CompletedProcess:
+    argv = [sys.executable, "-m", "training.frame_pairs", "--video", str(video_dir), "--pairs", str(pairs)]
+    argv += ["--size", str(size), "--crop", str(crop), "--shard-size", "3", "-o", str(out)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True)
+
+
+def panning_video(path: Path, frames: int = 10, width: int = 96, height: int = 64, step: int = 2) -> Path:
+    """A smooth random texture the camera pans across, `step` px to the right a frame: known motion."""
+    import av
+
+    rng = np.random.default_rng(0)
+    small = rng.integers(0, 256, (height // 6, (width + step * frames) // 6, 3), dtype=np.uint8)
+    scene = np.array(Image.fromarray(small).resize((width + step * frames, height), Image.BICUBIC))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=24, options={"crf": "12"})
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(scene[:, step * i : step * i + width]), "rgb24")
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
 
 
 @pytest.mark.slow
@@ -69,8 +96,9 @@ def test_teacher_data_resumes_and_splits_by_rank(data, dataset, tmp_path):
 
 
 @pytest.mark.slow
-def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
-    out = tmp_path / "student"
+def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tiny_video, tmp_path):
+    out, pairs = tmp_path / "student", tmp_path / "pairs"
+    frame_pairs(tiny_video.parent, pairs, pairs=4, size=40, crop=32)
     argv = [sys.executable, "-m", "training.distill", "--data", str(dataset), "--perceptual-crop", "16"]
     argv += ["--save-every", "2", "--log-every", "1", "-o", str(out)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
@@ -78,27 +106,75 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tmp_path):
     assert read_config(out)["steps"] == 2
     subprocess.run(
         [*argv, "--steps", "4", "--noise-weight", "1", "--noise-shift", "1", "--noise-anchor", "student"]
-        + ["--adain-weight", "0.5", "--resume"],
+        + ["--adain-weight", "0.5", "--temporal-weight", "2", "--temporal-data", str(pairs), "--resume"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True,
     )  # fmt: skip
     config = read_config(out)
     assert config["steps"] == 4 and config["distilled_from"]["teacher_recipe"] == "noise-resilient"
     assert [(p["until"], p["noise_weight"], p["adain_weight"]) for p in config["phases"]] == [(2, 0.0, 0.0)]
+    assert config["temporal"] == {"weight": 2.0, "pairs": 4, "videos": [str(tiny_video)]}
     rows = [r.split(",") for r in (out / "log.csv").read_text().splitlines()]
-    adain = rows[0].index("adain")
+    adain, temporal = rows[0].index("adain"), rows[0].index("temporal")
     assert [int(r[0]) for r in rows[1:]] == [1, 2, 3, 4]  # resumed at step 3, not from scratch
     assert [float(r[adain]) > 0 for r in rows[1:]] == [False, False, True, True]
+    assert [float(r[temporal]) > 0 for r in rows[1:]] == [False, False, True, True]
     card = (out / "README.md").read_text()
     assert "reproduce the outputs of the full `noise-resilient` network" in card and "noise resilience" in card
     assert "AdaIN's content and style losses against the style crop (weight 0.5, style weight 20)" in card
     assert "translated by up to 1 px, against the clean crop's own output, translated the same way" in card
-    assert "--lr 0.0002 --noise-weight 1 --noise-shift 1 --noise-anchor student --adain-weight 0.5" in card  # retrain
+    assert "warped back along the DIS optical flow where it is trusted, weight 2, on 4 pairs" in card
+    flags = (
+        "--lr 0.0002 --noise-weight 1 --noise-shift 1 --noise-anchor student --adain-weight 0.5 --adain-style-weight 20"
+    )
+    assert f"{flags} --temporal-weight 2 --temporal-data runs/frame-pairs" in card  # retrain
+    assert "python -m vst.training.frame_pairs --video CLIPS..." in card
     lo, hi = STYLE.scale
     assert f"6 triples' style crops at short side {lo:g}-{hi:g}x the crop size before cropping" in card
     frame = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
     pipeline = zoo.load(str(out))
     result = pipeline.stylize_image(frame, style=torch.rand(1, 3, 32, 32))
     assert result.shape == frame.shape and result.dtype == np.uint8
+
+
+@pytest.mark.slow
+def test_frame_pairs_hold_consecutive_frames_and_the_flow_between_them(tmp_path):
+    """Frame B warped along the stored flow lands on frame A where the mask trusts it, flipped samples included,
+    and far better than B left where it is: the temporal term's target is the motion, not a guess."""
+    panning_video(tmp_path / "clips" / "pan.mp4")
+    frame_pairs(tmp_path / "clips", tmp_path / "pairs", pairs=4, size=64, crop=48)
+    pairs = FramePairs([str(tmp_path / "pairs")])
+    assert len(pairs) == 4 and pairs.videos() == [str(tmp_path / "clips" / "pan.mp4")]
+    a, b, flow, mask = pairs.batch(16, np.random.default_rng(0))
+    assert a.shape == b.shape == (16, 3, 48, 48) and flow.shape == (16, 2, 48, 48) and mask.shape == (16, 1, 48, 48)
+    assert mask.mean() > 0.5
+    a, b = a.float(), b.float()
+
+    def gap(x: torch.Tensor) -> float:
+        return float((mask * (x - a).abs()).sum() / (3 * mask.sum()))
+
+    assert gap(warp_batch(b, flow)) < 0.3 * gap(b)
+    speed = (flow[:, 0] * mask[:, 0]).abs().sum() / mask.sum()
+    assert 1.5 < speed < 2.5  # the pan's 2 px a frame, left or right as flipped
+
+
+def test_the_temporal_term_asks_the_output_to_move_with_the_frames():
+    """Frame B is frame A moved 3 px right: a network that works pixel by pixel gives outputs that the flow carries
+    one onto the other, and the term is zero; one that smears the picture by its position in the frame is caught."""
+    scene = torch.rand(2, 3, 32, 40)
+    a, b = scene[..., 3:35], scene[..., 0:32]  # A(p) = B(p + (3, 0)): the flow A->B is (3, 0) ...
+    flow = torch.zeros(2, 2, 32, 32)
+    flow[:, 0] = 3.0
+    mask = torch.zeros(2, 1, 32, 32)
+    mask[..., :29] = 1.0  # ... and lands inside B up to column 28
+
+    def pointwise(x, stats):
+        return x * 0.5 + 0.1, None
+
+    def vignette(x, stats):
+        return x * torch.linspace(0.2, 1.0, x.shape[-1]), None
+
+    assert temporal_term(pointwise, [a, b, flow, mask], None).item() < 1e-6
+    assert temporal_term(vignette, [a, b, flow, mask], None).item() > 0.01
 
 
 def test_the_shifted_noise_term_asks_the_output_to_move_with_the_crop():

@@ -18,6 +18,10 @@ teacher's outputs show how far the teacher got, this term where it was going.
 With `--noise-weight`, the student also stylizes the crop plus small noise and is
 pulled to the same clean output: the noise-resilience loss of Bao & Swarnakar, with
 the teacher's output as the anchor.
+With `--temporal-weight`, the student also stylizes two consecutive frames of a real clip
+(`training.frame_pairs`) and its output for the first is pulled to its output for the
+second, warped back along the optical flow where the flow is trusted: noise only shows
+a student noise, the clips show it motion, occlusion and changing light.
 A student that reads its style through VGG-19 (`--architecture adain-lite-vggstyle-relu4_1`,
 `vst.core.style_map`) trains its style map with it; started from a student that reads
 its own style, the map first fits the student's statistics (`fit_style_map`).
@@ -42,12 +46,14 @@ from torch import nn
 
 from vst.core import TAPS, EncoderIdentity, StyleStats, VGGEncoder, adain, load_checkpoint, load_encoder, mean_std
 from vst.core.checkpoint import ARCHITECTURES, FULL, LITE_VGG_STYLE, architecture_of, read_config
+from vst.core.flow import warp_batch
 from vst.core.losses import content_loss, style_loss, tap_stats
 from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_motion, shift
 from vst.core.style_map import StyleMap, VGGStylePath, style_vector
 from vst.core.stylizer import resolve_device
 
 from . import loop
+from .frame_pairs import FramePairs
 from .teacher_data import describe, shards
 from .train import Network, measure_tap_scales, phase
 
@@ -75,6 +81,8 @@ class DistillConfig:
     noise_amount: float | None = None  # None: the kind's default (`vst.core.noise.DEFAULT_AMOUNT`)
     noise_shift: int = 0  # also translate the noisy crop by up to this many pixels: motion between frames
     noise_anchor: str = "teacher"  # what the noisy crop's output is pulled to: the teacher's or the student's own
+    temporal_weight: float = 0.0  # > 0: the temporal term on consecutive frames of real clips
+    temporal_data: list[str] = field(default_factory=list)  # its frame pairs (training.frame_pairs folders)
     precision: str = "auto"
     device: str = "auto"  # cuda where there is one: the same recipe, longer, on a lent GPU
     seed: int = 0
@@ -263,12 +271,14 @@ def objective(cfg: dict) -> dict:
         "noise_anchor": cfg.get("noise_anchor", DistillConfig.noise_anchor),
         "adain_weight": cfg.get("adain_weight", 0.0),
         "adain_style_weight": cfg.get("adain_style_weight", DistillConfig.adain_style_weight),
+        "temporal_weight": cfg.get("temporal_weight", 0.0),
     }
 
 
 def run_config(
     cfg: DistillConfig,
     data: TeacherData,
+    pairs: FramePairs | None,
     init_config: dict,
     phases: list[dict],
     step: int,
@@ -283,7 +293,7 @@ def run_config(
     return {
         "architecture": cfg.architecture,
         **style_encoder,
-        "recipe": "noise-resilient" if cfg.noise_weight else "baseline",
+        "recipe": "noise-resilient" if cfg.noise_weight or cfg.temporal_weight else "baseline",
         "distilled_from": {k: teacher[k] for k in ("teacher", "teacher_recipe", "teacher_steps", "size")},
         "noise": {
             "kind": cfg.noise_kind,
@@ -294,6 +304,7 @@ def run_config(
         }
         if cfg.noise_weight
         else None,
+        "temporal": {"weight": cfg.temporal_weight, "pairs": len(pairs), "videos": pairs.videos()} if pairs else None,
         "steps": step,
         "init": {
             "from": cfg.init,
@@ -322,7 +333,7 @@ def learning_rate(cfg: DistillConfig, step: int) -> float:
     return cfg.lr * (cfg.lr_floor + (1 - cfg.lr_floor) * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-LOG_HEADER = ["step", "loss", "image", "perceptual", "noise", "adain", "samples", "lr", "steps_per_s"]
+LOG_HEADER = ["step", "loss", "image", "perceptual", "noise", "adain", "temporal", "samples", "lr", "steps_per_s"]
 
 
 def resume_run(
@@ -372,18 +383,35 @@ def noise_term(
     return image_loss(shift(noisy_img.float(), (0, 0), margin), shift(anchor, offset, margin), cfg.grad_weight)
 
 
+def temporal_term(
+    network: Callable[[torch.Tensor, StyleStats], tuple[torch.Tensor, object]],
+    pairs: list[torch.Tensor],
+    stats: StyleStats,
+) -> torch.Tensor:
+    """The temporal term: L1 between the output for frame A and the output for the next frame B warped onto A's
+    grid along the flow A->B, where the flow is trusted (Ruder et al.'s short-term loss, on the student's own
+    outputs, gradients through both). Each pair is painted with the step's style of the same index."""
+    a, b, flow, mask = pairs
+    out_a, _ = network(a, stats)
+    out_b, _ = network(b, stats)
+    gap = (out_a.float() - warp_batch(out_b.float(), flow)).abs()
+    return (mask * gap).sum() / (gap.shape[1] * mask.sum()).clamp_min(1.0)
+
+
 def step_losses(
     cfg: DistillConfig,
     network: Network,
     vgg: nn.Module,
     tap_scales: list[float] | None,
     batch: list[torch.Tensor],
+    pairs: list[torch.Tensor] | None,
     rng: np.random.Generator,
     gen: torch.Generator,
     amp: loop.Autocast,
 ) -> tuple[list[torch.Tensor], torch.Tensor]:
-    """The loss of a step and its terms, in log.csv's order (image, perceptual, noise, adain), and the student's
-    output. The VGG-19 terms share one random sub-crop of the output and its features."""
+    """The loss of a step and its terms, in log.csv's order (image, perceptual, noise, adain, temporal), and the
+    student's output. The VGG-19 terms share one random sub-crop of the output and its features; `pairs` is the
+    temporal term's batch of frame pairs, where it has one."""
     content, style, target = batch
     zero = torch.zeros((), device=content.device)
     with amp():
@@ -394,7 +422,7 @@ def step_losses(
         stats = network.style(style, style_feats)
         out_img, _ = network(content, stats)
         li = image_loss(out_img.float(), target, cfg.grad_weight)
-        lp, ln, la = zero, zero, zero
+        lp, ln, la, lt = zero, zero, zero, zero
         if cfg.perceptual_weight or cfg.adain_weight:
             window = sub_crop(out_img, cfg.perceptual_crop, rng)
             out_feats = vgg(out_img[window], PERCEPTUAL_TAPS)
@@ -408,8 +436,12 @@ def step_losses(
                 la = adain_objective(out_feats, content_feat, style_feats, tap_scales, cfg.adain_style_weight)
         if cfg.noise_weight:
             ln = noise_term(cfg, network, content, stats, noise_anchor(cfg.noise_anchor, target, out_img), gen)
-        loss = li + cfg.perceptual_weight * lp + cfg.noise_weight * ln + cfg.adain_weight * la
-    return [loss, li, lp, ln, la], out_img
+        if pairs is not None:
+            lt = temporal_term(network, pairs, stats)
+        loss = (
+            li + cfg.perceptual_weight * lp + cfg.noise_weight * ln + cfg.adain_weight * la + cfg.temporal_weight * lt
+        )
+    return [loss, li, lp, ln, la, lt], out_img
 
 
 def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
@@ -426,6 +458,9 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
         raise loop.TrainError(str(e)) from None
     amp = loop.autocast(cfg.precision, device)
     data = TeacherData(cfg.data)
+    if cfg.temporal_weight and not cfg.temporal_data:
+        raise loop.TrainError("--temporal-weight needs --temporal-data: frame pairs from training.frame_pairs")
+    pairs = FramePairs(cfg.temporal_data) if cfg.temporal_weight else None
     vgg, vgg_identity = load_encoder(cfg.encoder)
     vgg = vgg.to(device, memory_format=torch.channels_last).requires_grad_(False)
     network, init_config, fresh_map = build_student(cfg, vgg, vgg_identity)
@@ -448,9 +483,13 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
             data.refresh()
         rng = np.random.default_rng([cfg.seed, step])  # the batch is a function of the step: resumes see the same
         batch = [loop.to_unit(t, device) for t in data.batch(cfg.batch_size, rng)]
+        pair_batch = None
+        if pairs is not None:
+            a, b, flow, mask = pairs.batch(cfg.batch_size, rng)
+            pair_batch = [loop.to_unit(a, device), loop.to_unit(b, device), flow.to(device), mask.to(device)]
         for group in opt.param_groups:
             group["lr"] = learning_rate(cfg, step)
-        terms, out_img = step_losses(cfg, network, vgg, tap_scales, batch, rng, gen, amp)
+        terms, out_img = step_losses(cfg, network, vgg, tap_scales, batch, pair_batch, rng, gen, amp)
         loop.backward_step(opt, terms[0], step)
         done = step + 1
         last = clock.last(done, cfg.steps, cfg.log_every)
@@ -459,7 +498,7 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
         if loop.due(done, cfg.sample_every, last):
             loop.save_samples(out, done, [batch[0], batch[2], out_img])  # content, teacher, student
         if loop.due(done, cfg.save_every, last):
-            config = run_config(cfg, data, init_config, phases, done, clock.seconds(), vgg_identity)
+            config = run_config(cfg, data, pairs, init_config, phases, done, clock.seconds(), vgg_identity)
             loop.save_run(out, config, weights(network), opt, [gen.get_state()])
         if last:
             break
@@ -493,6 +532,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the noisy output's target",
     )
     parser.add_argument("--noise-shift", type=int, default=d.noise_shift, help="max translation of the noisy crop, px")
+    parser.add_argument("--temporal-weight", type=float, default=d.temporal_weight, help="> 0: temporal term")
+    parser.add_argument("--temporal-data", nargs="+", default=[], help="its frame pairs (training.frame_pairs)")
     parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default=d.precision)
     parser.add_argument("--device", default=d.device, help="auto (cuda where there is one), cpu or cuda[:N]")
     parser.add_argument("--seed", type=int, default=d.seed)

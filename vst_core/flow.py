@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 
 from .errors import VstError, missing_extra, require_file
 
@@ -88,6 +90,22 @@ def warp(image: np.ndarray, flow: np.ndarray, interpolation: str = "linear") -> 
         return np.stack([warp(src[..., c], flow, interpolation) for c in range(src.shape[2])], axis=-1)
     out = cv2.remap(src, map_x, map_y, _INTERPOLATION[interpolation], borderMode=cv2.BORDER_REPLICATE)
     return out.reshape(src.shape)
+
+
+def warp_batch(images: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """`warp` for a batch of tensors, differentiable: images [N, C, H, W] of frames B brought onto frames A's grids
+    with flows A->B [N, 2, H, W] ((dx, dy) in pixels), bilinear, the border repeated. Training's temporal term
+    pulls a network's output for A towards its output for B warped this way."""
+    h, w = images.shape[-2:]
+    ys, xs = torch.meshgrid(
+        torch.arange(h, dtype=flow.dtype, device=flow.device),
+        torch.arange(w, dtype=flow.dtype, device=flow.device),
+        indexing="ij",
+    )
+    x = (xs + flow[:, 0]) * (2 / max(w - 1, 1)) - 1  # grid_sample's [-1, 1], pixel centres at the ends
+    y = (ys + flow[:, 1]) * (2 / max(h - 1, 1)) - 1
+    grid = torch.stack([x, y], dim=-1).to(images.dtype)
+    return F.grid_sample(images, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
 def inside(flow: np.ndarray) -> np.ndarray:

@@ -112,6 +112,12 @@ def _description(config: dict[str, Any]) -> str:
                 " It is also taught to stylize a frame and the same frame plus small noise alike (the"
                 " noise-resilience loss of Bao & Swarnakar), which suppresses flicker between video frames."
             )
+        if config.get("temporal"):
+            text += (
+                " It is also taught to keep its strokes on what they paint from one frame of a real clip to the"
+                " next: its output for a frame against its output for the next frame, warped back along the optical"
+                " flow."
+            )
         return text + _shift_text(config)
     return _DESCRIPTIONS[config["recipe"]] + _shift_text(config)
 
@@ -189,6 +195,7 @@ def _phases(config: dict[str, Any]) -> str:
     return "".join(
         f"; until step {p['until']}: features {', '.join(p['perceptual_taps'])}, means/stds x{p['stats_weight']:g}, "
         f"noise weight {p['noise_weight']:g}"
+        + (f", temporal weight {p['temporal_weight']:g}" if p.get("temporal_weight") else "")
         for p in config.get("phases") or []
     )
 
@@ -253,6 +260,16 @@ def _distilled_budget(config: dict[str, Any]) -> str:
         flag += f" --noise-anchor {noise['anchor']}"
     if t.get("adain_weight"):
         flag += f" --adain-weight {t['adain_weight']:g} --adain-style-weight {t['adain_style_weight']:g}"
+    temporal = config.get("temporal")
+    pairs_command = ""
+    if temporal:
+        resilience += (
+            f"; temporal: L1 between the output for a frame and the output for the next frame warped back along "
+            f"the DIS optical flow where it is trusted, weight {temporal['weight']:g}, on {temporal['pairs']} pairs "
+            f"of consecutive frames (`training.frame_pairs`) from {', '.join(f'`{v}`' for v in temporal['videos'])}"
+        )
+        flag += f" --temporal-weight {temporal['weight']:g} --temporal-data runs/frame-pairs"
+        pairs_command = "python -m vst.training.frame_pairs --video CLIPS... -o runs/frame-pairs\n"
     return f"""## Training budget and data
 
 - objective: L1 to the teacher's output on pixels, plus {t["grad_weight"]:g} x L1 on image differences, plus \
@@ -269,7 +286,7 @@ on a {t["perceptual_crop"]} px sub-crop, L1 plus {t.get("stats_weight", 1):g} x 
 
 ```
 python -m vst.training.teacher_data --teacher {teacher["teacher"]} --content PHOTOS... --style STYLES... -o runs/teacher
-python -m vst.training.distill --data runs/teacher --steps {config["steps"]}{flag} \\
+{pairs_command}python -m vst.training.distill --data runs/teacher --steps {config["steps"]}{flag} \\
     --architecture {config["architecture"]} --init {t.get("init") or "none"} -o runs/student
 ```
 """
