@@ -175,6 +175,8 @@ def test_the_temporal_term_asks_the_output_to_move_with_the_frames():
 
     assert temporal_term(pointwise, [a, b, flow, mask], None).item() < 1e-6
     assert temporal_term(vignette, [a, b, flow, mask], None).item() > 0.01
+    # Half a pixel is a blurred sample, not a target: no pixel is compared, whatever the network does.
+    assert temporal_term(vignette, [a, b, flow + 0.5, mask], None).item() == 0.0
 
 
 def test_the_shifted_noise_term_asks_the_output_to_move_with_the_crop():
