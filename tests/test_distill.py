@@ -112,7 +112,7 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tiny_video,
     config = read_config(out)
     assert config["steps"] == 4 and config["distilled_from"]["teacher_recipe"] == "noise-resilient"
     assert [(p["until"], p["noise_weight"], p["adain_weight"]) for p in config["phases"]] == [(2, 0.0, 0.0)]
-    assert config["temporal"] == {"weight": 2.0, "pairs": 4, "videos": [str(tiny_video)]}
+    assert config["temporal"] == {"weight": 2.0, "subpixel": 0.25, "pairs": 4, "videos": [str(tiny_video)]}
     rows = [r.split(",") for r in (out / "log.csv").read_text().splitlines()]
     adain, temporal = rows[0].index("adain"), rows[0].index("temporal")
     assert [int(r[0]) for r in rows[1:]] == [1, 2, 3, 4]  # resumed at step 3, not from scratch
@@ -122,7 +122,9 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tiny_video,
     assert "reproduce the outputs of the full `noise-resilient` network" in card and "noise resilience" in card
     assert "AdaIN's content and style losses against the style crop (weight 0.5, style weight 20)" in card
     assert "translated by up to 1 px, against the clean crop's own output, translated the same way" in card
-    assert "warped back along the DIS optical flow where it is trusted, weight 2, on 4 pairs" in card
+    assert (
+        "where it is trusted and moves a pixel within 0.25 px of a whole-pixel move (rounded to it), weight 2" in card
+    )
     flags = (
         "--lr 0.0002 --noise-weight 1 --noise-shift 1 --noise-anchor student --adain-weight 0.5 --adain-style-weight 20"
     )

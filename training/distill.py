@@ -304,7 +304,14 @@ def run_config(
         }
         if cfg.noise_weight
         else None,
-        "temporal": {"weight": cfg.temporal_weight, "pairs": len(pairs), "videos": pairs.videos()} if pairs else None,
+        "temporal": {
+            "weight": cfg.temporal_weight,
+            "subpixel": TEMPORAL_SUBPIXEL,
+            "pairs": len(pairs),
+            "videos": pairs.videos(),
+        }
+        if pairs
+        else None,
         "steps": step,
         "init": {
             "from": cfg.init,

@@ -265,7 +265,8 @@ def _distilled_budget(config: dict[str, Any]) -> str:
     if temporal:
         resilience += (
             f"; temporal: L1 between the output for a frame and the output for the next frame warped back along "
-            f"the DIS optical flow where it is trusted, weight {temporal['weight']:g}, on {temporal['pairs']} pairs "
+            f"the DIS optical flow where it is trusted and moves a pixel within {temporal['subpixel']:g} px of a "
+            f"whole-pixel move (rounded to it), weight {temporal['weight']:g}, on {temporal['pairs']} pairs "
             f"of consecutive frames (`training.frame_pairs`) from {', '.join(f'`{v}`' for v in temporal['videos'])}"
         )
         flag += f" --temporal-weight {temporal['weight']:g} --temporal-data runs/frame-pairs"
