@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torchvision.transforms.v2.functional as TF
 from PIL import Image
+from safetensors import safe_open
 from torch.utils.data import DataLoader, Dataset
 
 from vst.core.errors import VstError
@@ -35,6 +36,32 @@ FRAME_LONG_SIDE = 512  # cached video frames, the size the training images come 
 
 class DataError(VstError):
     """Training data that cannot be found or read; its message names the file or folder."""
+
+
+Row = tuple[Path, int]  # a sample of a dataset on disk: (safetensors shard, index along its first dimension)
+
+
+def shard_rows(paths: Iterable[Path], key: str) -> list[Row]:
+    """Every sample of the given shards, counted from `key`'s first dimension without reading any tensor: the
+    written-once datasets (`training.teacher_data`, `training.frame_pairs`) are read a sample at a time."""
+    rows: list[Row] = []
+    for path in paths:
+        with safe_open(str(path), "pt") as f:
+            rows += [(path, i) for i in range(f.get_slice(key).get_shape()[0])]
+    return rows
+
+
+def read_row(row: Row, keys: Iterable[str]) -> list[torch.Tensor]:
+    """One sample of a shard, each of `keys` as a [1, ...] tensor."""
+    path, i = row
+    with safe_open(str(path), "pt") as f:
+        return [f.get_slice(key)[i : i + 1] for key in keys]
+
+
+def shard_metadata(path: Path) -> dict[str, str]:
+    """A shard's safetensors metadata: what it was written from."""
+    with safe_open(str(path), "pt") as f:
+        return f.metadata()
 
 
 def find_files(paths: Iterable[str | Path], exclude: Iterable[str] = ()) -> list[Path]:

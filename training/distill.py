@@ -41,7 +41,6 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors import safe_open
 from torch import nn
 
 from vst.core import TAPS, EncoderIdentity, StyleStats, VGGEncoder, adain, load_checkpoint, load_encoder, mean_std
@@ -53,6 +52,7 @@ from vst.core.style_map import StyleMap, VGGStylePath, style_vector
 from vst.core.stylizer import resolve_device
 
 from . import loop
+from .data import read_row, shard_metadata, shard_rows
 from .frame_pairs import FramePairs
 from .teacher_data import describe, shards
 from .train import Network, measure_tap_scales, phase
@@ -105,32 +105,24 @@ class TeacherData:
 
     def refresh(self) -> None:
         known = {path for path, _ in self.index}
-        for path in (p for folder in self.folders for p in shards(folder) if p not in known):
-            with safe_open(str(path), "pt") as f:
-                count = f.get_slice("output").get_shape()[0]
-            self.index += [(path, i) for i in range(count)]
+        self.index += shard_rows((p for folder in self.folders for p in shards(folder) if p not in known), "output")
 
     def __len__(self) -> int:
         return len(self.index)
 
     def rows(self, indices: Iterable[int], key: str) -> torch.Tensor:
         """uint8 [B, 3, H, W]: one of "content", "style", "output" of the given samples."""
-        return torch.cat([self._read(k, (key,))[0] for k in indices])
+        return torch.cat([read_row(self.index[k], (key,))[0] for k in indices])
 
     def batch(self, size: int, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
         """uint8 content, style and output [B, 3, H, W], each sample flipped left-right with probability 1/2."""
         rows = []
         for k in rng.integers(len(self.index), size=size):
-            row = self._read(k, ("content", "style", "output"))
+            row = read_row(self.index[k], ("content", "style", "output"))
             if rng.random() < 0.5:
                 row = [row[0].flip(-1), row[1], row[2].flip(-1)]
             rows.append(row)
         return tuple(torch.cat(column) for column in zip(*rows))
-
-    def _read(self, k: int, keys: tuple[str, ...]) -> list[torch.Tensor]:
-        path, i = self.index[k]
-        with safe_open(str(path), "pt") as f:
-            return [f.get_slice(key)[i : i + 1] for key in keys]
 
 
 def image_loss(out: torch.Tensor, target: torch.Tensor, grad_weight: float) -> torch.Tensor:
@@ -286,8 +278,7 @@ def run_config(
     vgg_identity: EncoderIdentity,
 ) -> dict:
     """config.json of the student: what it learned from, for how long, and what it started from."""
-    with safe_open(str(data.index[0][0]), "pt") as f:
-        teacher = f.metadata()
+    teacher = shard_metadata(data.index[0][0])
     reads_style_with_vgg = ARCHITECTURES[cfg.architecture].style_through_vgg
     style_encoder = {"style_encoder": vgg_identity.to_dict()} if reads_style_with_vgg else {}
     return {

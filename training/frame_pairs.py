@@ -21,14 +21,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors import safe_open
 
 from vst.core.encoder import save_state_atomic
 from vst.core.flow import flow_and_mask
 from vst.core.media import VIDEO_SUFFIXES
 from vst.core.video import frame_count, iter_frames
 
-from .data import DataError, find_files
+from .data import DataError, find_files, read_row, shard_metadata, shard_rows
 
 KEYS = ("a", "b", "flow", "mask")
 
@@ -87,10 +86,9 @@ class FramePairs:
 
     def __init__(self, folders: list[str]) -> None:
         self.folders = folders
-        self.index = []
-        for path in (p for folder in folders for p in sorted(Path(folder).glob("pairs-*.safetensors"))):
-            with safe_open(str(path), "pt") as f:
-                self.index += [(path, i) for i in range(f.get_slice("a").get_shape()[0])]
+        self.index = shard_rows(
+            (p for folder in folders for p in sorted(Path(folder).glob("pairs-*.safetensors"))), "a"
+        )
         if not self.index:
             raise DataError(f"no frame pairs under {', '.join(folders)}: run training.frame_pairs first")
 
@@ -100,27 +98,20 @@ class FramePairs:
     def videos(self) -> list[str]:
         """The clips the pairs were cut from (for the model card)."""
         paths = {path for path, _ in self.index}
-        return sorted({v for p in paths for v in json.loads(_metadata(p)["videos"])})
+        return sorted({v for p in paths for v in json.loads(shard_metadata(p)["videos"])})
 
     def batch(self, size: int, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
         """A, B (uint8 [N, 3, H, W]), flow (float32 [N, 2, H, W]) and mask (float32 [N, 1, H, W]), each sample
         flipped left-right with probability 1/2 (the flow's x component changing sign with it)."""
         rows = []
         for k in rng.integers(len(self.index), size=size):
-            path, i = self.index[k]
-            with safe_open(str(path), "pt") as f:
-                a, b, flow, mask = (f.get_slice(key)[i : i + 1] for key in KEYS)
+            a, b, flow, mask = read_row(self.index[k], KEYS)
             flow, mask = flow.float(), mask.float()
             if rng.random() < 0.5:
                 a, b, mask = a.flip(-1), b.flip(-1), mask.flip(-1)
                 flow = flow.flip(-1) * torch.tensor([-1.0, 1.0]).view(1, 2, 1, 1)
             rows.append((a, b, flow, mask))
         return tuple(torch.cat(column) for column in zip(*rows))
-
-
-def _metadata(path: Path) -> dict[str, str]:
-    with safe_open(str(path), "pt") as f:
-        return f.metadata()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

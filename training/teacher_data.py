@@ -31,7 +31,7 @@ from vst.core.checkpoint import FULL, architecture_of, read_config
 from vst.core.encoder import save_state_atomic
 from vst.core.stylizer import resolve_precision
 
-from .data import Augment, DataError, find_files, image_files, random_crop
+from .data import Augment, DataError, find_files, image_files, random_crop, shard_metadata
 from .split import VALIDATION_STYLES
 from .train import Network
 
@@ -65,8 +65,7 @@ def describe(folders: list[str | Path]) -> dict:
     style: dict[str, set[str]] = {}
     augments: dict[str, int] = {}
     for path in (p for folder in folders for p in shards(folder)):
-        with safe_open(str(path), "pt") as f:
-            meta = f.metadata()
+        meta = shard_metadata(path)
         pairs = json.loads(meta["files"])
         for c, s in pairs:
             content.setdefault(_source(c), set()).add(c)
