@@ -19,7 +19,11 @@ Per variant, style set and content size, averaged over the pairs:
 - colour: distance of the output's mean a*b* (CIELAB) to the style's, and its a*b*
   spread over the style's (1 is as colourful as the painting);
 - noise sensitivity (smallest size, unseen styles): mean |g(n(x)) - g(x)| in [0, 1]
-  units for Gaussian (sigma 0.03) and impulse (0.3 % of the pixels) noise, fixed seeds.
+  units for Gaussian (sigma 0.03) and impulse (0.3 % of the pixels) noise, fixed seeds;
+- motion sensitivity (the same pairs): the photo seen through a window moved by 0-7 px on each axis
+  (`vst.core.noise.Motion`, every phase of the networks' 8 px pooling grid), mean |g(moved) - g(x)| over the
+  pixels that show the same scene: texture that sticks to the pixel grid instead of the scene is what flickers
+  when a video moves, and still photos show it without optical flow.
 Every variant runs as users run it, through `zoo.load(name)` and the `VideoStylizer` protocol: uint8 photos in,
 uint8 out (the noise is added to the float photo, then quantized), so plugins and optical flow are measured alike.
 Writes quality.json, quality.md and a contact sheet of unseen photos x unseen styles per variant.
@@ -28,9 +32,11 @@ Writes quality.json, quality.md and a contact sheet of unseen photos x unseen st
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,13 +49,14 @@ from vst import zoo
 from vst.core import TAPS, load_encoder
 from vst.core.images import load_image, resize_frame, to_tensor, to_uint8
 from vst.core.metrics import colour_distance, colour_stats, content_distance, style_ratio, style_targets
-from vst.core.noise import add_noise
+from vst.core.noise import Motion, add_noise, random_motion
 from vst.core.pipeline import Pipeline
 from vst.core.video import frame_count, iter_frames
 from vst.training.evaluate import spread
 from vst.training.split import validation_styles
 
 NOISE = (("gaussian", 0.03), ("impulse", 0.003))
+MOTION = 7  # px: the largest move of the motion sensitivity, on each axis
 PORTRAITS = Path(__file__).resolve().parents[1] / "training" / "portraits" / "eval"
 PORTRAIT_PHOTOS = {"astronaut.png", "grace_hopper.jpg"}  # the faces among ../shared/data/content
 GROUPS = ("portraits", "scenes")
@@ -102,13 +109,22 @@ def style_sets(styles_dir: Path, trained: int, unseen: int | None) -> dict[str, 
     }
 
 
+def motion_change(
+    stylize: Callable[[np.ndarray], np.ndarray], photo: np.ndarray, out: np.ndarray, motion: Motion
+) -> float:
+    """Mean |g(moved photo) - g(photo)| in [0, 1] units over the pixels that show the same scene; `out` is g(photo)."""
+    moved = stylize(to_uint8(motion.view(to_tensor(photo))))
+    a, b = motion.aligned(to_tensor(moved), to_tensor(out))
+    return float((a - b).abs().mean())
+
+
 def measure(
     pipeline: Pipeline, contents: list[Photo], styles: dict[str, list[Path]], sizes: list[int], style_size: int
 ) -> tuple[dict, Image.Image]:
     encoder, _ = load_encoder()
     sheet_styles = spread(styles["unseen"], SHEET_STYLES)
     sheet = Image.new("RGB", (THUMB * (len(sheet_styles) + 1), THUMB * (len(contents) + 1)), "white")
-    gen = torch.Generator().manual_seed(0)
+    gen, motion_gen = torch.Generator().manual_seed(0), torch.Generator().manual_seed(1)
     photos = {size: [resize_frame(p.frame, size) for p in contents] for size in sizes}
     with torch.inference_mode():
         photo_feats = {size: [encoder(to_tensor(x), TAPS) for x in frames] for size, frames in photos.items()}
@@ -139,6 +155,9 @@ def measure(
                             noisy = to_uint8(add_noise(to_tensor(x), kind, amount, gen))
                             noisy_out = pipeline.stylize_image(noisy, style=style)
                             scores[f"noise_{kind}"] = float(np.abs(noisy_out.astype(np.float64) - out).mean() / 255)
+                        motion = random_motion(MOTION, motion_gen)
+                        stylize = functools.partial(pipeline.stylize_image, style=style)
+                        scores["motion"] = motion_change(stylize, x, out, motion)
                     by_group = results.setdefault(f"{set_name}/{contents[i].group}", {}).setdefault(str(size), {})
                     for key, value in scores.items():
                         rows.setdefault(key, []).append(value)
@@ -164,8 +183,9 @@ def table(results: dict[str, dict], sizes: list[int]) -> list[str]:
     lines = [
         "| variant | content px | style ratio, unseen (bar ≤ 0.35) | trained | gap | content distance, unseen "
         "| style ratio, unseen: portraits / scenes | content distance, unseen: portraits / scenes "
-        "| a*b* mean distance, unseen | a*b* spread / style's, unseen | noise, Gaussian | noise, impulse |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| a*b* mean distance, unseen | a*b* spread / style's, unseen | noise, Gaussian | noise, impulse "
+        "| moved 0-7 px |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in results.items():
         for size in map(str, sizes):
@@ -174,7 +194,7 @@ def table(results: dict[str, dict], sizes: list[int]) -> list[str]:
             split = [
                 " / ".join(f"{g[k]:.3f}" if k in g else "–" for g in by) for k in ("style_ratio", "content_distance")
             ]
-            noise = [f"{u[k]:.4f}" if k in u else "" for k in ("noise_gaussian", "noise_impulse")]
+            noise = [f"{u[k]:.4f}" if k in u else "" for k in ("noise_gaussian", "noise_impulse", "motion")]
             lines.append(
                 f"| {name} | {size} | {u['style_ratio']:.3f} | {t['style_ratio']:.3f} | "
                 f"{u['style_ratio'] - t['style_ratio']:+.3f} | {u['content_distance']:.3f} | {' | '.join(split)} | "

@@ -12,7 +12,16 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from vst import zoo
 from vst.core import CheckpointError, Stylizer
-from vst.core.checkpoint import ENCODER_FILE, FULL, LITE, STYLE_MAP_FILE, architecture_of
+from vst.core.checkpoint import (
+    ENCODER_FILE,
+    FULL,
+    LITE,
+    LITE_AA_VGG_STYLE,
+    LITE_VGG_STYLE,
+    STYLE_MAP_FILE,
+    architecture_of,
+)
+from vst.core.encoder import MaxBlurPool
 
 LITE_VARIANTS = ("lite", "lite-noise-resilient")
 
@@ -93,3 +102,23 @@ def test_a_lite_checkpoint_saves_the_hub_way_byte_for_byte(tmp_path):
     model.save_pretrained(tmp_path / "copy")
     for name in ("model.safetensors", ENCODER_FILE, STYLE_MAP_FILE, "config.json", "README.md"):
         assert (tmp_path / "copy" / name).read_bytes() == (source / name).read_bytes(), name
+
+
+def test_the_antialiased_pool_keeps_the_max_pools_sizes_and_lets_a_pattern_move_without_jumping():
+    """Same output sizes as the strided max pool, even for odd sizes; a flat image stays flat; and a fine pattern
+    moved by one pixel changes the pooled features far less than through the strided max pool, which sees it
+    at another phase of its grid. The weights are the same either way."""
+    aa, plain = MaxBlurPool(), torch.nn.MaxPool2d(2, 2, ceil_mode=True)
+    for h, w in ((8, 8), (9, 7), (45, 61)):
+        x = torch.rand(1, 3, h, w)
+        assert aa(x).shape == plain(x).shape
+    assert torch.allclose(aa(torch.full((1, 2, 9, 9), 0.3)), torch.full((1, 2, 5, 5), 0.3))
+    lines = torch.zeros(1, 1, 16, 66)
+    lines[..., ::8] = 1.0  # a line every eighth pixel: the strided max pool moves it a whole cell or not at all
+    a, b = lines[..., :64], lines[..., 1:65]
+
+    def change(pool):
+        return (pool(a) - pool(b)).abs().mean().item()
+
+    assert change(plain) == pytest.approx(0.5) and change(aa) < 0.6 * change(plain)  # about half, edges aside
+    assert LITE_AA_VGG_STYLE.encoder().state_dict().keys() == LITE_VGG_STYLE.encoder().state_dict().keys()

@@ -1,11 +1,11 @@
-"""Noise models and the random shift of the noise-resilience loss, on hand-made tensors."""
+"""Noise models and the moved window of the noise-resilience loss, on hand-made tensors."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from vst.core.noise import add_noise, random_motion, random_shift, shift
+from vst.core.noise import Motion, add_noise, random_motion
 
 
 def test_gaussian_noise_has_the_requested_sigma():
@@ -22,25 +22,24 @@ def test_impulse_noise_hits_the_requested_fraction_in_all_channels():
     assert hit[:, 0].float().mean().item() == pytest.approx(0.1, abs=0.01)
 
 
-def test_shift_moves_content_and_drops_the_wrapped_border():
-    x = torch.arange(36.0).reshape(1, 1, 6, 6)
-    moved = shift(x, (1, -2))
-    assert moved[0, 0, 1, 0] == x[0, 0, 0, 2]  # (y, x) came from (y - 1, x + 2)
-    assert shift(x, (0, 0), margin=2).shape == (1, 1, 2, 2)
-    assert shift(x, (1, -2), margin=2)[0, 0, 0, 0] == x[0, 0, 1, 4]
+def test_a_motion_views_a_moved_window_and_aligns_its_output_with_the_crops():
+    x = torch.arange(32.0 * 32).reshape(1, 1, 32, 32)
+    motion = Motion(3, 5, trim=8)
+    view = motion.view(x)
+    assert view.shape == (1, 1, 24, 24) and view[0, 0, 0, 0] == x[0, 0, 3, 5]
+    moved, still = motion.aligned(view, x)  # a network that works pixel by pixel: the same scene, the same pixels
+    assert moved.shape == (1, 1, 12, 12) and torch.equal(moved, still)
+    assert not torch.equal(*motion.aligned(view, torch.roll(x, 1, dims=3)))
+    assert Motion().view(x) is x and Motion().aligned(x, x)[0] is x  # no motion: no copy, no edge
 
 
-def test_random_shift_stays_in_range_and_follows_the_generator():
-    offsets = {random_shift(2, torch.Generator().manual_seed(s)) for s in range(50)}
-    assert all(-2 <= d <= 2 for offset in offsets for d in offset)
-    assert len(offsets) > 10
-    assert random_shift(3, torch.Generator().manual_seed(7)) == random_shift(3, torch.Generator().manual_seed(7))
-
-
-def test_random_motion_drops_a_margin_past_the_shift_and_draws_nothing_without_one():
+def test_random_motion_reaches_every_phase_of_the_pooling_grid_and_draws_nothing_without_one():
     gen = torch.Generator().manual_seed(3)
     state = gen.get_state()
-    assert random_motion(0, gen) == ((0, 0), 0)
+    assert random_motion(0, gen) == Motion()
     assert torch.equal(gen.get_state(), state)  # a run without --noise-shift keeps its noise stream
-    offset, margin = random_motion(2, gen)
-    assert offset == random_shift(2, torch.Generator().manual_seed(3)) and margin == 3
+    motions = [random_motion(7, torch.Generator().manual_seed(s)) for s in range(200)]
+    assert {m.trim for m in motions} == {8}
+    assert {m.dy for m in motions} == set(range(8)) == {m.dx for m in motions}
+    assert random_motion(2, torch.Generator().manual_seed(7)) == random_motion(2, torch.Generator().manual_seed(7))
+    assert random_motion(9, gen).trim == 16  # the window stays a whole number of pooling cells smaller

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 
 from vst.core.flow import write_flo
+from vst.core.noise import Motion
 from vst.core.video import iter_frames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -245,3 +246,21 @@ def test_quality_scores_sintel_scenes_and_clip_frames_as_held_out_scenes(quality
     frames = list(iter_frames(data / "video" / "clip.mp4"))
     assert photos["clip.mp4"].group == "scenes"
     np.testing.assert_array_equal(photos["clip.mp4"].frame, frames[len(frames) // 2])
+
+
+def test_motion_change_sees_texture_that_sticks_to_the_pixel_grid(quality):
+    """A stylization that works pixel by pixel moves with the photo: no change. One that lays a fixed pattern on the
+    pixel grid does not, and the score sees it."""
+    photo = np.asarray(Image.effect_noise((64, 48), 60).convert("RGB"))
+    grid = (np.indices((48, 64)).sum(0) % 8 < 4)[..., None] * np.uint8(40)
+
+    def pointwise(x):
+        return 255 - x
+
+    def sticky(x):
+        return x // 2 + grid[: x.shape[0], : x.shape[1]]
+
+    motion = Motion(3, 4, trim=8)
+    assert quality.motion_change(pointwise, photo, pointwise(photo), motion) == 0.0
+    assert quality.motion_change(sticky, photo, sticky(photo), motion) > 0.02
+    assert quality.motion_change(sticky, photo, sticky(photo), Motion(0, 8, trim=8)) == 0.0  # a whole period

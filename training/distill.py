@@ -47,7 +47,7 @@ from vst.core import TAPS, EncoderIdentity, StyleStats, VGGEncoder, adain, load_
 from vst.core.checkpoint import ARCHITECTURES, FULL, LITE_VGG_STYLE, architecture_of, read_config
 from vst.core.flow import warp_batch
 from vst.core.losses import content_loss, style_loss, tap_stats
-from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_motion, shift
+from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_motion
 from vst.core.style_map import StyleMap, VGGStylePath, style_vector
 from vst.core.stylizer import resolve_device
 
@@ -175,7 +175,8 @@ def adain_objective(
 def build_student(cfg: DistillConfig, vgg: VGGEncoder, vgg_identity: EncoderIdentity) -> tuple[Network, dict, bool]:
     """The student network, from --init's weights where given; the init checkpoint's config; whether its style map
     is new and must be fitted (`fit_style_map`). A student that reads its style through `vgg` may start from one
-    of the same shape that reads its own."""
+    of the same widths and depths that reads its own, or that pools another way (`Architecture.antialias`: the
+    same weights)."""
     if ARCHITECTURES.get(cfg.architecture, FULL) is FULL:
         raise loop.TrainError(
             f"--architecture must be a student's, one of {[a for a in ARCHITECTURES if a != FULL.name]}"
@@ -374,11 +375,11 @@ def noise_term(
     anchor: torch.Tensor,
     gen: torch.Generator,
 ) -> torch.Tensor:
-    """The noise-resilience term: the output for the crop plus noise, translated by up to `cfg.noise_shift` pixels,
-    against the clean crop's `anchor` translated the same way, away from the border the translation wrapped."""
-    offset, margin = random_motion(cfg.noise_shift, gen)
-    noisy_img, _ = network(add_noise(shift(content, offset), cfg.noise_kind, cfg.noise_amount, gen), stats)
-    return image_loss(shift(noisy_img.float(), (0, 0), margin), shift(anchor, offset, margin), cfg.grad_weight)
+    """The noise-resilience term: the output for the crop plus noise, seen through a window moved by up to
+    `cfg.noise_shift` pixels (`vst.core.noise.Motion`), against the same pixels of the clean crop's `anchor`."""
+    motion = random_motion(cfg.noise_shift, gen)
+    noisy_img, _ = network(add_noise(motion.view(content), cfg.noise_kind, cfg.noise_amount, gen), stats)
+    return image_loss(*motion.aligned(noisy_img.float(), anchor), cfg.grad_weight)
 
 
 TEMPORAL_SUBPIXEL = 0.25  # px: how far from a whole-pixel move the temporal term still compares a pixel

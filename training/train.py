@@ -43,7 +43,7 @@ from vst.core import TAPS, Decoder, StyleStats, VGGEncoder, adain, load_checkpoi
 from vst.core.checkpoint import FULL, LITE, LITE_VGG_STYLE, MODEL_FILE, architecture_of, read_config
 from vst.core.encoder import EncoderIdentity
 from vst.core.losses import content_loss, distillation_loss, noise_resilience_loss, style_loss, tap_stats
-from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_motion, shift
+from vst.core.noise import DEFAULT_AMOUNT, add_noise, random_motion
 from vst.core.style_map import VGGStylePath
 from vst.core.stylizer import Precision, resolve_device
 
@@ -502,17 +502,19 @@ class Objective:
     ) -> torch.Tensor:
         """L_N between the stylization of the input plus noise and the clean one, in pixels or at relu4_1.
 
-        With --noise-shift, g(n(shift(x))) must match shift(g(x)) away from the wrapped border.
+        With --noise-shift, g(n(x)) is g of a moved window of x (`vst.core.noise.Motion`), compared with the same
+        pixels of g(x).
         """
         cfg = self.cfg
-        offset, margin = random_motion(cfg.noise_shift, self.gen)
+        motion = random_motion(cfg.noise_shift, self.gen)
         with torch.no_grad():
-            perturbed = add_noise(shift(x, offset), cfg.noise_kind, cfg.noise_amount, self.gen)
+            perturbed = add_noise(motion.view(x), cfg.noise_kind, cfg.noise_amount, self.gen)
         noisy_img, _ = self.model(perturbed, style)
         if cfg.noise_space == "feature":
             s4 = self.tap_scales[-1]
             return noise_resilience_loss(out_feats[-1] / s4, self.teacher(noisy_img)[0] / s4)
-        return noise_resilience_loss(shift(out_img, offset, margin), shift(noisy_img, (0, 0), margin))
+        moved, still = motion.aligned(noisy_img, out_img)
+        return noise_resilience_loss(still, moved)
 
 
 # What a step leaves behind: the log, the checkpoint.

@@ -42,15 +42,17 @@ M = TypeVar("M", bound=nn.Module)
 @dataclass(frozen=True)
 class Architecture:
     """A network shape: an encoder of VGG-19's layout up to relu4_1 at these widths and depths, and its mirror;
-    the style read by that encoder, or through VGG-19 and a `StyleMap` (`style_through_vgg`)."""
+    the style read by that encoder, or through VGG-19 and a `StyleMap` (`style_through_vgg`); the encoder's pools
+    strided max pools, or `MaxBlurPool` (`antialias`)."""
 
     name: str
     widths: tuple[int, ...]
     depths: tuple[int, ...]
     style_through_vgg: bool = False
+    antialias: bool = False
 
     def encoder(self) -> VGGEncoder:
-        return VGGEncoder(self.widths, self.depths)
+        return VGGEncoder(self.widths, self.depths, self.antialias)
 
     def decoder(self) -> Decoder:
         return Decoder(self.widths, self.depths)
@@ -70,7 +72,11 @@ LITE_VGG_STYLE = Architecture("adain-lite-vggstyle-relu4_1", LITE.widths, LITE.d
 LITE_WIDE_VGG_STYLE = Architecture(
     "adain-lite-1.5x-vggstyle-relu4_1", LITE_WIDE.widths, LITE_WIDE.depths, style_through_vgg=True
 )
-ARCHITECTURES = {a.name: a for a in (FULL, LITE, LITE_WIDE, LITE_VGG_STYLE, LITE_WIDE_VGG_STYLE)}
+# lite with pools that do not alias: its strokes move with the scene, not with the 8 px pooling grid (the same weights)
+LITE_AA_VGG_STYLE = Architecture(
+    "adain-lite-aa-vggstyle-relu4_1", LITE.widths, LITE.depths, style_through_vgg=True, antialias=True
+)
+ARCHITECTURES = {a.name: a for a in (FULL, LITE, LITE_WIDE, LITE_VGG_STYLE, LITE_WIDE_VGG_STYLE, LITE_AA_VGG_STYLE)}
 
 
 class CheckpointError(VstError):

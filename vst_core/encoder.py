@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -55,14 +56,38 @@ class EncoderError(VstError):
     """Encoder weights that cannot be found, read or trusted."""
 
 
+class MaxBlurPool(nn.Module):
+    """A 2x2 max pool that does not alias (Zhang, "Making Convolutional Networks Shift-Invariant Again", 2019): the max
+    over each 2x2 window at stride 1, then a binomial [1, 2, 1]^2 blur at stride 2.
+
+    A strided max pool samples its input on an 8 px grid after three of them, so a network's texture depends on
+    where the scene sits on that grid and jumps when a video moves by a few pixels; the blur before the
+    subsampling removes most of that. The same sizes as `nn.MaxPool2d(2, 2, ceil_mode=True)`, and no weights.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        taps = torch.tensor([1.0, 2.0, 1.0])
+        self.register_buffer("kernel", (taps[:, None] * taps[None]).div(16)[None, None], persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.max_pool2d(F.pad(x, (0, 1, 0, 1), mode="replicate"), 2, 1)
+        channels = x.shape[1]
+        kernel = self.kernel.to(x.dtype).expand(channels, 1, 3, 3)
+        return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), kernel, stride=2, groups=channels)
+
+
 class VGGEncoder(nn.Module):
     """VGG-19 from conv1_1 to relu4_1 with reflection padding, as in the AdaIN reference.
 
     Input: RGB in [0, 1]. Output: the features at the requested taps. Other widths and
-    depths make the same shape of network smaller (the lite student, `vst.core.checkpoint.LITE`).
+    depths make the same shape of network smaller (the lite student, `vst.core.checkpoint.LITE`);
+    `antialias` pools with `MaxBlurPool`, which has no weights, so the same weights load either way.
     """
 
-    def __init__(self, widths: tuple[int, ...] = VGG_WIDTHS, depths: tuple[int, ...] = VGG_DEPTHS) -> None:
+    def __init__(
+        self, widths: tuple[int, ...] = VGG_WIDTHS, depths: tuple[int, ...] = VGG_DEPTHS, antialias: bool = False
+    ) -> None:
         super().__init__()
         self.plan = conv_plan(widths, depths)
         self.widths = widths
@@ -72,7 +97,7 @@ class VGGEncoder(nn.Module):
                 self.add_module(name, nn.Conv2d(cin, cout, 3))
         self.pad = nn.ReflectionPad2d(1)
         # ceil_mode matches the reference for sizes that are not multiples of 8.
-        self.pool = nn.MaxPool2d(2, 2, ceil_mode=True)
+        self.pool = MaxBlurPool() if antialias else nn.MaxPool2d(2, 2, ceil_mode=True)
         self.requires_grad_(False)
         self.eval()
 

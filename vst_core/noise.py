@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Literal
 
 import torch
@@ -33,21 +35,39 @@ def add_noise(
     raise ValueError(f"unknown noise kind {kind!r}; choose gaussian or impulse")
 
 
-def random_shift(max_shift: int, generator: torch.Generator | None = None) -> tuple[int, int]:
-    """A random translation (dy, dx), each in [-max_shift, max_shift]: a stand-in for motion between frames."""
-    dy, dx = torch.randint(-max_shift, max_shift + 1, (2,), generator=generator).tolist()
-    return dy, dx
+STRIDE = 8  # the networks' total stride (three 2x2 pools): a window this many pixels smaller keeps its output's size
+EDGE = 16  # px of a moved window's edge left out of the comparison: there its padding sees another border
 
 
-def random_motion(max_shift: int, generator: torch.Generator | None = None) -> tuple[tuple[int, int], int]:
-    """The noise term's translation and the margin to drop where its roll wrapped: ((dy, dx), margin). No motion
-    and no margin, and no draw from `generator`, when `max_shift` is 0."""
+@dataclass(frozen=True)
+class Motion:
+    """The noise term's translation: the moved view is the crop's window at (dy, dx), `trim` pixels smaller, so the
+    same scene sits at every phase of the networks' pooling grid (a translation by 1-7 px is where a strided network's
+    texture jumps, not one by 8). Its output is compared with the same pixels of the crop's output."""
+
+    dy: int = 0
+    dx: int = 0
+    trim: int = 0
+
+    def view(self, x: torch.Tensor) -> torch.Tensor:
+        """The moved view of a batch [B, C, H, W]."""
+        if not self.trim:
+            return x  # no copy of the batch when it stays put
+        return x[..., self.dy : x.shape[-2] - self.trim + self.dy, self.dx : x.shape[-1] - self.trim + self.dx]
+
+    def aligned(self, moved: torch.Tensor, still: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`moved` (an output for the view) without its edge, and the same scene's pixels of `still` (for the crop)."""
+        if not self.trim:
+            return moved, still
+        e = min(EDGE, min(moved.shape[-2:]) // 4)  # small test crops keep half their window
+        h, w = moved.shape[-2] - 2 * e, moved.shape[-1] - 2 * e
+        y, x = self.dy + e, self.dx + e
+        return moved[..., e : e + h, e : e + w], still[..., y : y + h, x : x + w]
+
+
+def random_motion(max_shift: int, generator: torch.Generator | None = None) -> Motion:
+    """A `Motion` of up to `max_shift` px on each axis; none, and no draw from `generator`, when `max_shift` is 0."""
     if not max_shift:
-        return (0, 0), 0
-    return random_shift(max_shift, generator), max_shift + 1
-
-
-def shift(x: torch.Tensor, offset: tuple[int, int], margin: int = 0) -> torch.Tensor:
-    """Translate a batch by `offset` pixels and drop `margin` pixels on every side, where the roll wrapped around."""
-    y = torch.roll(x, offset, dims=(2, 3)) if any(offset) else x  # no copy of the batch when it stays put
-    return y[..., margin:-margin, margin:-margin] if margin else y
+        return Motion()
+    dy, dx = torch.randint(0, max_shift + 1, (2,), generator=generator).tolist()
+    return Motion(dy, dx, STRIDE * math.ceil(max_shift / STRIDE))

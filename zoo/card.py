@@ -11,6 +11,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from vst.core.checkpoint import FULL, architecture_of
 from vst.core.files import atomic_write
+from vst.core.noise import DEFAULT_AMOUNT
 
 CARD_TAGS = ("style-transfer", "video-style-transfer", "adain", "pytorch")
 _DESCRIPTIONS = {
@@ -68,6 +69,7 @@ def _networks(config: dict[str, Any]) -> str:
             f"trained together with the decoder to reproduce the outputs of the full `{teacher['teacher_recipe']}` "
             f"network (`{teacher['teacher']}`, {teacher['teacher_steps']} steps) (`training.distill`: pixels, image "
             f"differences and VGG-19 features on a sub-crop, so that it trains on a CPU){_own_objective(config)}"
+            + _antialias(config)
             + _style_path(config)
         )
     teacher = config["teacher"]
@@ -78,6 +80,16 @@ def _networks(config: dict[str, Any]) -> str:
         f"(`{teacher['name']}`, sha256 `{teacher['sha256'][:16]}…`): the losses are computed on VGG-19's features, "
         f"and the student's taps are distilled onto VGG's through 1x1 embeddings (weight {t.get('distill_weight')})."
         " It costs about 1/20 of the full network's FLOPs" + _style_path(config)
+    )
+
+
+def _antialias(config: dict[str, Any]) -> str:
+    """A student whose pools do not alias says so: it is why its strokes move with the scene."""
+    if not architecture_of(config).antialias:
+        return ""
+    return (
+        ". Its pools blur before they subsample (max over 2x2 at stride 1, then a [1, 2, 1] binomial blur at stride 2;"
+        " Zhang, 2019), so that its strokes move with the scene instead of jumping with the 8 px pooling grid"
     )
 
 
@@ -107,7 +119,15 @@ def _style_path(config: dict[str, Any]) -> str:
 def _description(config: dict[str, Any]) -> str:
     if "distilled_from" in config:
         text = "A lite student distilled from the full network, for real time on a CPU."
-        if config.get("noise"):
+        noise = config.get("noise")
+        if noise and not noise["amount"]:
+            return text + (
+                f" It is also taught to stylize a frame and the same frame moved by up to {noise['shift']} px"
+                " alike (the noise-resilience loss of Bao & Swarnakar with motion for its noise), so that its strokes"
+                " move with the scene instead of sticking to the pixel grid, which suppresses flicker between video"
+                " frames."
+            )
+        if noise:
             text += (
                 " It is also taught to stylize a frame and the same frame plus small noise alike (the"
                 " noise-resilience loss of Bao & Swarnakar), which suppresses flicker between video frames."
@@ -228,6 +248,11 @@ def _distilled_init(init: dict[str, Any] | None) -> str:
     )
 
 
+def _noised(noise: dict[str, Any]) -> str:
+    """The noise the term added to the crop, if any (`--noise-amount 0` leaves motion alone)."""
+    return f" plus {noise['kind']} noise ({noise['amount']:g})" if noise["amount"] else ""
+
+
 def _shifted(noise: dict[str, Any]) -> str:
     """How far the noisy crop was translated (`--noise-shift`), if at all."""
     return f", translated by up to {noise['shift']} px" if noise.get("shift") else ""
@@ -248,12 +273,16 @@ def _distilled_budget(config: dict[str, Any]) -> str:
     t, data, teacher = config["training"], config["data"], config["distilled_from"]
     noise = config.get("noise")
     resilience = (
-        f"; noise resilience: the same loss for the crop plus {noise['kind']} noise ({noise['amount']:g})"
-        f"{_shifted(noise)}, against the clean crop's {_anchor(noise)}, weight {noise['weight']:g}"
+        f"; noise resilience: the same loss for the crop{_noised(noise)}{_shifted(noise)}, against the clean crop's"
+        f" {_anchor(noise)}, weight {noise['weight']:g}"
         if noise
         else ""
     )
     flag = f" --lr {t['lr']:g}" + (f" --noise-weight {noise['weight']:g}" if noise else "")
+    if noise and noise["kind"] != "gaussian":
+        flag += f" --noise-kind {noise['kind']}"
+    if noise and noise["amount"] != DEFAULT_AMOUNT[noise["kind"]]:
+        flag += f" --noise-amount {noise['amount']:g}"
     if noise and noise.get("shift"):
         flag += f" --noise-shift {noise['shift']}"
     if noise and "anchor" in noise:
