@@ -27,6 +27,7 @@ TAPS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1")
 
 VGG_WIDTHS = (64, 128, 256, 512)  # channels of blocks 1..4
 VGG_DEPTHS = (2, 2, 4, 1)  # convolutions of blocks 1..4 (block 4 is cut after its first, at relu4_1)
+STRIDE = 8  # the encoder's total stride, three 2x2 pools: sizes that are multiples of it decode to their own size
 Plan = tuple[tuple[str, int, int] | str, ...]
 
 

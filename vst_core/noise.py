@@ -1,4 +1,4 @@
-"""Noise models n(x) for the noise-resilience loss, on RGB images in [0, 1]."""
+"""Noise models n(x), and the moved window (`Motion`), for the noise-resilience loss, on RGB images in [0, 1]."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 import torch
+
+from .encoder import STRIDE
 
 NoiseKind = Literal["gaussian", "impulse"]
 DEFAULT_AMOUNT = {"gaussian": 0.03, "impulse": 0.003}
@@ -35,7 +37,6 @@ def add_noise(
     raise ValueError(f"unknown noise kind {kind!r}; choose gaussian or impulse")
 
 
-STRIDE = 8  # the networks' total stride (three 2x2 pools): a window this many pixels smaller keeps its output's size
 EDGE = 16  # px of a moved window's edge left out of the comparison: there its padding sees another border
 
 

@@ -22,7 +22,7 @@ from .adain import StyleStats, adain, blend, mean_std, mix
 from .adain import preserve_color as _preserve_color  # the function; `preserve_color` is the flag
 from .checkpoint import architecture_of, load_checkpoint
 from .decoder import Decoder
-from .encoder import VGGEncoder
+from .encoder import STRIDE, VGGEncoder
 from .images import ImageError
 from .options import check_alpha
 from .style_map import VGGStylePath
@@ -70,8 +70,9 @@ def resolve_precision(precision: Precision, device: torch.device, *, training: b
     return _DTYPES[precision]
 
 
-def pad_to_multiple(x: torch.Tensor, multiple: int = 8) -> torch.Tensor:
-    """Pad bottom/right to a multiple of 8, and to at least 16 px so relu4_1 can be reflection-padded."""
+def pad_to_multiple(x: torch.Tensor, multiple: int = STRIDE) -> torch.Tensor:
+    """Pad bottom/right to a multiple of the encoder's stride, and to at least twice it so relu4_1 can be
+    reflection-padded."""
     h, w = x.shape[-2:]
     ph, pw = max(-h % multiple, 2 * multiple - h), max(-w % multiple, 2 * multiple - w)
     if not (ph or pw):
