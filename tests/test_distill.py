@@ -125,6 +125,7 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tiny_video,
     assert "reproduce the outputs of the full `noise-resilient` network" in card and "noise resilience" in card
     assert "AdaIN's content and style losses against the style crop (weight 0.5, style weight 20)" in card
     assert "the same frame moved by up to 1 px alike" in card and "plus small noise" not in card  # motion alone
+    assert "keep its strokes on what they paint from one frame of a real clip to the next" in card  # and the clips
     assert "the same loss for the crop, translated by up to 1 px, against the clean crop's own output" in card
     assert (
         "where it is trusted and moves a pixel within 0.25 px of a whole-pixel move (rounded to it), weight 2" in card

@@ -120,14 +120,15 @@ def _description(config: dict[str, Any]) -> str:
     if "distilled_from" in config:
         text = "A lite student distilled from the full network, for real time on a CPU."
         noise = config.get("noise")
-        if noise and not noise["amount"]:
-            return text + (
+        motion_only = bool(noise) and not noise["amount"]
+        if motion_only:
+            text += (
                 f" It is also taught to stylize a frame and the same frame moved by up to {noise['shift']} px"
                 " alike (the noise-resilience loss of Bao & Swarnakar with motion for its noise), so that its strokes"
                 " move with the scene instead of sticking to the pixel grid, which suppresses flicker between video"
                 " frames."
             )
-        if noise:
+        elif noise:
             text += (
                 " It is also taught to stylize a frame and the same frame plus small noise alike (the"
                 " noise-resilience loss of Bao & Swarnakar), which suppresses flicker between video frames."
@@ -138,7 +139,7 @@ def _description(config: dict[str, Any]) -> str:
                 " next: its output for a frame against its output for the next frame, warped back along the optical"
                 " flow."
             )
-        return text + _shift_text(config)
+        return text + ("" if motion_only else _shift_text(config))  # a motion-only term said its shift already
     return _DESCRIPTIONS[config["recipe"]] + _shift_text(config)
 
 
