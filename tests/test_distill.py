@@ -16,7 +16,7 @@ from PIL import Image
 
 from vst import zoo
 from vst.core import load_checkpoint, load_encoder
-from vst.core.checkpoint import LITE_AA_VGG_STYLE, read_config
+from vst.core.checkpoint import LITE_AA_VGG_STYLE, LITE_SMOOTH_VGG_STYLE, read_config
 from vst.core.encoder import MaxBlurPool
 from vst.core.flow import warp_batch
 from vst.training.data import Augment
@@ -352,14 +352,17 @@ def test_the_teachers_own_objective_prefers_a_stylization_to_the_photo():
     assert loss["stylized"] < min(0.5 * loss["photo"], loss["another painting"]), loss
 
 
-def test_a_student_starts_from_the_same_weights_with_pools_that_do_not_alias(vggstyle_checkpoint):
-    """`adain-lite-aa-vggstyle-relu4_1` has lite's weights and another pool: it starts from a lite checkpoint as it
-    is, style map and all."""
+@pytest.mark.parametrize("architecture", [LITE_AA_VGG_STYLE, LITE_SMOOTH_VGG_STYLE], ids=lambda a: a.name)
+def test_a_student_starts_from_the_same_weights_with_pools_that_do_not_alias(architecture, vggstyle_checkpoint):
+    """`adain-lite-aa-vggstyle-relu4_1` has lite's weights and another pool, and `adain-lite-smooth-vggstyle-relu4_1`
+    also another upsampling: each starts from a lite checkpoint as it is, style map and all."""
     vgg, identity = load_encoder()
-    cfg = DistillConfig(architecture=LITE_AA_VGG_STYLE.name, init=str(vggstyle_checkpoint))
+    cfg = DistillConfig(architecture=architecture.name, init=str(vggstyle_checkpoint))
     network, init_config, fresh_map = build_student(cfg, vgg, identity)
     assert isinstance(network.encoder.pool, MaxBlurPool) and not fresh_map
+    assert {m.mode for m in network.decoder.modules() if isinstance(m, torch.nn.Upsample)} == {architecture.upsample}
     assert init_config["architecture"] == "adain-lite-vggstyle-relu4_1"
     plain = load_checkpoint(vggstyle_checkpoint)
     assert all(torch.equal(network.encoder.state_dict()[k], v) for k, v in plain.encoder_state.items())
+    assert all(torch.equal(network.decoder.state_dict()[k], v) for k, v in plain.decoder.state_dict().items())
     assert torch.equal(network.style_path.map.linear.weight, plain.style_path.map.linear.weight)

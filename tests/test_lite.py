@@ -17,6 +17,7 @@ from vst.core.checkpoint import (
     FULL,
     LITE,
     LITE_AA_VGG_STYLE,
+    LITE_SMOOTH_VGG_STYLE,
     LITE_VGG_STYLE,
     STYLE_MAP_FILE,
     architecture_of,
@@ -122,3 +123,45 @@ def test_the_antialiased_pool_keeps_the_max_pools_sizes_and_lets_a_pattern_move_
 
     assert change(plain) == pytest.approx(0.5) and change(aa) < 0.6 * change(plain)  # about half, edges aside
     assert LITE_AA_VGG_STYLE.encoder().state_dict().keys() == LITE_VGG_STYLE.encoder().state_dict().keys()
+
+
+def test_the_bilinear_decoder_has_the_same_weights_and_does_not_paint_the_upsampling_grid():
+    """`adain-lite-smooth-vggstyle-relu4_1`'s decoder loads lite's weights; on the same weights, a flat feature map
+    gives the same flat picture either way, while a single active feature cell comes out as an 8x8 block through
+    nearest upsampling and as a smooth bump, without the block's edges, through bilinear."""
+    smooth, plain = LITE_SMOOTH_VGG_STYLE.decoder(), LITE_VGG_STYLE.decoder()
+    smooth.load_state_dict(plain.state_dict())
+    with torch.no_grad():
+        flat = torch.full((1, 256, 6, 6), 0.5)
+        assert torch.allclose(smooth(flat)[..., 16:-16, 16:-16], plain(flat)[..., 16:-16, 16:-16], atol=1e-5)
+    up = {m.mode: m for d in (smooth, plain) for m in d.modules() if isinstance(m, torch.nn.Upsample)}
+    cell = torch.zeros(1, 1, 5, 5)
+    cell[..., 2, 2] = 1.0
+
+    def edge(mode: str) -> float:  # the largest step between neighbouring pixels after three 2x upsamplings
+        x = up[mode](up[mode](up[mode](cell)))
+        return x.diff(dim=-1).abs().max().item()
+
+    assert edge("nearest") == 1.0 and edge("bilinear") < 0.25
+
+
+@pytest.mark.parametrize(
+    "architecture, words",
+    [
+        (LITE_VGG_STYLE, None),
+        (LITE_AA_VGG_STYLE, "Its pools blur before they subsample"),
+        (LITE_SMOOTH_VGG_STYLE, "Zhang, 2019) and its decoder upsamples bilinearly, so that its strokes move"),
+    ],
+    ids=lambda a: getattr(a, "name", ""),
+)
+def test_a_students_card_says_how_it_pools_and_upsamples(architecture, words, tmp_path):
+    """The model card of a distilled student names the pools and upsampling it runs with, since they are why its
+    strokes move with the scene; a student with lite's own says nothing of them."""
+    from vst.zoo.card import write_model_card
+
+    config = json.loads((zoo.registry.WEIGHTS_DIR / "lite-noise-resilient" / "config.json").read_text())
+    card = write_model_card(tmp_path, {**config, "architecture": architecture.name}).read_text()
+    if words is None:
+        assert "subsample" not in card and "bilinear" not in card
+    else:
+        assert words in card and card.count("upsamples bilinearly") == (architecture.upsample == "bilinear")

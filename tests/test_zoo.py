@@ -140,7 +140,8 @@ BAD = {
     "foreign-architecture": (
         lambda d: _edit_config(d, lambda c: c.update(architecture="unet")),
         "does not describe a model of vst's (adain-vgg19-relu4_1, adain-lite-relu4_1, adain-lite-1.5x-relu4_1, "
-        "adain-lite-vggstyle-relu4_1, adain-lite-1.5x-vggstyle-relu4_1, adain-lite-aa-vggstyle-relu4_1)",
+        "adain-lite-vggstyle-relu4_1, adain-lite-1.5x-vggstyle-relu4_1, adain-lite-aa-vggstyle-relu4_1, "
+        "adain-lite-smooth-vggstyle-relu4_1)",
     ),
 }
 

@@ -43,19 +43,21 @@ M = TypeVar("M", bound=nn.Module)
 class Architecture:
     """A network shape: an encoder of VGG-19's layout up to relu4_1 at these widths and depths, and its mirror;
     the style read by that encoder, or through VGG-19 and a `StyleMap` (`style_through_vgg`); the encoder's pools
-    strided max pools, or `MaxBlurPool` (`antialias`)."""
+    strided max pools, or `MaxBlurPool` (`antialias`); the decoder's upsampling nearest or bilinear (`upsample`).
+    None of these choices has weights, so one checkpoint's weights load into any shape of its widths and depths."""
 
     name: str
     widths: tuple[int, ...]
     depths: tuple[int, ...]
     style_through_vgg: bool = False
     antialias: bool = False
+    upsample: str = "nearest"
 
     def encoder(self) -> VGGEncoder:
         return VGGEncoder(self.widths, self.depths, self.antialias)
 
     def decoder(self) -> Decoder:
-        return Decoder(self.widths, self.depths)
+        return Decoder(self.widths, self.depths, self.upsample)
 
     def style_map(self) -> StyleMap:
         return StyleMap(self.widths[-1])
@@ -76,7 +78,19 @@ LITE_WIDE_VGG_STYLE = Architecture(
 LITE_AA_VGG_STYLE = Architecture(
     "adain-lite-aa-vggstyle-relu4_1", LITE.widths, LITE.depths, style_through_vgg=True, antialias=True
 )
-ARCHITECTURES = {a.name: a for a in (FULL, LITE, LITE_WIDE, LITE_VGG_STYLE, LITE_WIDE_VGG_STYLE, LITE_AA_VGG_STYLE)}
+# ... and a decoder that upsamples bilinearly: neither end of the network is tied to the 8 px grid (the same weights)
+LITE_SMOOTH_VGG_STYLE = Architecture(
+    "adain-lite-smooth-vggstyle-relu4_1",
+    LITE.widths,
+    LITE.depths,
+    style_through_vgg=True,
+    antialias=True,
+    upsample="bilinear",
+)
+ARCHITECTURES = {
+    a.name: a
+    for a in (FULL, LITE, LITE_WIDE, LITE_VGG_STYLE, LITE_WIDE_VGG_STYLE, LITE_AA_VGG_STYLE, LITE_SMOOTH_VGG_STYLE)
+}
 
 
 class CheckpointError(VstError):

@@ -84,12 +84,22 @@ def _networks(config: dict[str, Any]) -> str:
 
 
 def _antialias(config: dict[str, Any]) -> str:
-    """A student whose pools do not alias says so: it is why its strokes move with the scene."""
-    if not architecture_of(config).antialias:
+    """A student whose pools do not alias, or whose decoder upsamples bilinearly, says so: it is why its strokes
+    move with the scene."""
+    architecture = architecture_of(config)
+    parts = []
+    if architecture.antialias:
+        parts.append(
+            "its pools blur before they subsample (max over 2x2 at stride 1, then a [1, 2, 1] binomial blur at"
+            " stride 2; Zhang, 2019)"
+        )
+    if architecture.upsample == "bilinear":
+        parts.append("its decoder upsamples bilinearly")
+    if not parts:
         return ""
+    text = " and ".join(parts)
     return (
-        ". Its pools blur before they subsample (max over 2x2 at stride 1, then a [1, 2, 1] binomial blur at stride 2;"
-        " Zhang, 2019), so that its strokes move with the scene instead of jumping with the 8 px pooling grid"
+        f". {text[0].upper()}{text[1:]}, so that its strokes move with the scene instead of jumping with the 8 px grid"
     )
 
 

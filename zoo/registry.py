@@ -175,8 +175,8 @@ register(
 register(
     _builtin(
         "lite-noise-resilient",
-        "The lite student, also taught to stylize a frame and the frame plus noise alike: less flicker than the full"
-        " network, for less texture",
+        "The lite student, also taught to stylize a frame and the frame moved by a few pixels alike: less flicker than"
+        " the full network, for less texture",
         "the live camera filter (its default): real time with less flicker",
     )
 )
