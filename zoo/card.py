@@ -279,6 +279,22 @@ def _anchor(noise: dict[str, Any]) -> str:
     return f"{what}, translated the same way" if noise.get("shift") else what
 
 
+def _noise_flags(noise: dict[str, Any] | None) -> str:
+    """The noise term's flags for the retrain command: its weight, and each setting that is not the default."""
+    if not noise:
+        return ""
+    flags = f" --noise-weight {noise['weight']:g}"
+    if noise["kind"] != "gaussian":
+        flags += f" --noise-kind {noise['kind']}"
+    if noise["amount"] != DEFAULT_AMOUNT[noise["kind"]]:
+        flags += f" --noise-amount {noise['amount']:g}"
+    if noise.get("shift"):
+        flags += f" --noise-shift {noise['shift']}"
+    if "anchor" in noise:
+        flags += f" --noise-anchor {noise['anchor']}"
+    return flags
+
+
 def _distilled_budget(config: dict[str, Any]) -> str:
     """The budget and data of a student trained on a teacher's outputs (`training.distill`)."""
     t, data, teacher = config["training"], config["data"], config["distilled_from"]
@@ -289,15 +305,7 @@ def _distilled_budget(config: dict[str, Any]) -> str:
         if noise
         else ""
     )
-    flag = f" --lr {t['lr']:g}" + (f" --noise-weight {noise['weight']:g}" if noise else "")
-    if noise and noise["kind"] != "gaussian":
-        flag += f" --noise-kind {noise['kind']}"
-    if noise and noise["amount"] != DEFAULT_AMOUNT[noise["kind"]]:
-        flag += f" --noise-amount {noise['amount']:g}"
-    if noise and noise.get("shift"):
-        flag += f" --noise-shift {noise['shift']}"
-    if noise and "anchor" in noise:
-        flag += f" --noise-anchor {noise['anchor']}"
+    flag = f" --lr {t['lr']:g}" + _noise_flags(noise)
     if t.get("adain_weight"):
         flag += f" --adain-weight {t['adain_weight']:g} --adain-style-weight {t['adain_style_weight']:g}"
     temporal = config.get("temporal")
