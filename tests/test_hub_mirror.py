@@ -36,11 +36,15 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(shutil.which("git") is None, 
 
 VST = Path(sys.executable).with_name("vst")
 ORG = "vst-test"
+# Fixed dates: repos made of the same files share their commit hashes in every run, not only when they are made in
+# the same second, as a repo duplicated on the Hub shares its source's.
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "vst tests",
     "GIT_AUTHOR_EMAIL": "tests@vst.invalid",
+    "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
     "GIT_COMMITTER_NAME": "vst tests",
     "GIT_COMMITTER_EMAIL": "tests@vst.invalid",
+    "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
 }
 
 
@@ -352,7 +356,9 @@ def test_downloads_for_visitors_are_bounded(olah, mirrors, ckpt, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stdout.splitlines()[-len(refs) :]
-    # each fetch is pinned to the commit it got; the third repo evicts the least recently used one (b)
+    # each fetch is pinned to the commit it got; the third repo evicts the least recently used one (b), and only b,
+    # although all four repos share their commit hashes
+    assert len(set(shas.values())) == 1
     assert lines[:5] == [f"ok hf://{ORG}/{name}@{shas[name]}" for name in ("kept", "a", "b", "a", "c")]
     big, cap = f"{(size + 3 * 2**20) / 2**20:.1f} MB", f"{limit / 2**20:.0f} MB"
     assert lines[5] == f"error ZooError hf://{ORG}/big is {big}; checkpoints up to {cap} are downloaded here"

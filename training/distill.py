@@ -190,7 +190,9 @@ def build_student(cfg: DistillConfig, vgg: VGGEncoder, vgg_identity: EncoderIden
         init_config, shape = init.config, architecture_of(init.config)
         same_network = (shape.widths, shape.depths) == (architecture.widths, architecture.depths)
         if shape is not architecture and not (same_network and architecture.style_through_vgg):
-            raise loop.TrainError(f"{cfg.init} holds a {init_config['architecture']} model, not {cfg.architecture}")
+            raise loop.TrainError(
+                f"{cfg.init} holds the architecture {init_config['architecture']}, not {cfg.architecture}"
+            )
         decoder.load_state_dict(init.decoder.state_dict())
         encoder.load_state_dict(init.encoder_state)
         if init.style_path is not None:

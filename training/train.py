@@ -273,7 +273,7 @@ def load_weights(trainee: nn.ModuleDict, folder: str | Path, cfg: TrainConfig, i
     lite = "encoder" in trainee
     decoder, enc_state, config, style_path = load_checkpoint(folder, None if lite else cfg.encoder)
     if architecture_of(config) is not NETWORKS[cfg.network]:
-        raise TrainError(f"{folder} holds a {config['architecture']} model, not --network {cfg.network}")
+        raise TrainError(f"{folder} holds the architecture {config['architecture']}, not --network {cfg.network}")
     trainee["decoder"].load_state_dict(decoder.state_dict())
     if lite:
         trainee["encoder"].load_state_dict(enc_state)

@@ -9,6 +9,7 @@ every other Hub client.
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -143,16 +144,14 @@ def download(ref: HubRef, files: tuple[str, ...] = CHECKPOINT_FILES, max_bytes: 
 
 
 def evict(repo_id: str) -> None:
-    """Delete every cached revision of a model repo from the HF cache."""
-    cache = scan_cache_dir()
-    commits = [
-        revision.commit_hash
-        for repo in cache.repos
-        if repo.repo_id == repo_id and repo.repo_type == "model"
-        for revision in repo.revisions
-    ]
-    if commits:
-        cache.delete_revisions(*commits).execute()
+    """Delete a model repo from the HF cache, every revision of it.
+
+    By its folder, not by commit: a duplicated repo keeps its source's commit hashes, and `delete_revisions`
+    deletes a hash from whichever cached repo it meets first.
+    """
+    for repo in scan_cache_dir().repos:
+        if repo.repo_id == repo_id and repo.repo_type == "model":
+            shutil.rmtree(repo.repo_path)
 
 
 class BoundedDownloads:
