@@ -72,12 +72,11 @@ def test_upload_compare_and_screenshot(page, make_video, tmp_path: Path) -> None
     page.locator("#live-a img").wait_for(timeout=180_000)
     page.locator("#video-compare video").wait_for(timeout=300_000)
     for slot, name in (("a", "baseline"), ("b", "noise-resilient + stabilize 0.5")):
-        readout = page.locator(f"#fps-{slot}").inner_text()
-        assert f"{name}: 24/24 frames" in readout and fps_of(readout) > 0
-    # the plot draws a line per variant, and its legend
+        expect(page.locator(f"#fps-{slot}")).to_contain_text(f"{name}: 24/24 frames", timeout=30_000)
+        assert fps_of(page.locator(f"#fps-{slot}").inner_text()) > 0
+    # the plot draws a line per variant, and its legend (waited on: the last update draws the plot again)
     plot = page.locator("#temporal-plot")
-    plot.locator(".mark-line path").nth(1).wait_for(timeout=30_000)
-    assert plot.locator(".mark-line path").count() == 2
+    expect(plot.locator(".mark-line path")).to_have_count(2, timeout=30_000)
     bottom = plot.bounding_box()["y"] + plot.bounding_box()["height"]
     for name in ("baseline", "noise-resilient + stabilize 0.5"):  # inside the plot's box
         entry = plot.locator("text", has_text=name).first
@@ -101,8 +100,12 @@ def test_camera_filter_streams_stylized_frames(page, tmp_path: Path, app_tmp: Pa
     page.locator("#cam-in").get_by_text("Click to Access Webcam").click()
     page.locator("#cam-in").get_by_role("button", name="capture photo").click()  # starts the stream
     page.locator("#cam-out img").wait_for(timeout=180_000)
-    page.locator("#cam-fps").get_by_text("fps").wait_for(timeout=60_000)
-    assert fps_of(page.locator("#cam-fps").inner_text()) > 0
+    # read in the same call that sees it: the readout says "measuring…" again when answers pause
+    readout = page.wait_for_function(
+        "() => { const t = document.querySelector('#cam-fps').innerText; return / fps/.test(t) && t; }",
+        timeout=60_000,
+    )
+    assert fps_of(readout.json_value()) > 0
     # While it streams, the output is drawn at full strength: no "pending" fade (once 0.2 for the whole stream).
     opacity = """() => { let o = 1; for (let e = document.querySelector('#cam-out img'); e; e = e.parentElement)
                           o *= parseFloat(getComputedStyle(e).opacity); return o; }"""
