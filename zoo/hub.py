@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from huggingface_hub import constants as hf_constants
-from huggingface_hub import is_offline_mode, scan_cache_dir, snapshot_download
+from huggingface_hub import is_offline_mode, snapshot_download
 from huggingface_hub.errors import (
     DryRunError,
     EntryNotFoundError,
@@ -25,6 +25,7 @@ from huggingface_hub.errors import (
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
+from huggingface_hub.file_download import repo_folder_name
 from huggingface_hub.utils import HFValidationError, httpx, validate_repo_id
 
 from vst.core import VstError
@@ -147,11 +148,12 @@ def evict(repo_id: str) -> None:
     """Delete a model repo from the HF cache, every revision of it.
 
     By its folder, not by commit: a duplicated repo keeps its source's commit hashes, and `delete_revisions`
-    deletes a hash from whichever cached repo it meets first.
+    deletes a hash from whichever cached repo it meets first. The folder is named, not found by scanning the
+    whole cache: this runs while a visitor waits.
     """
-    for repo in scan_cache_dir().repos:
-        if repo.repo_id == repo_id and repo.repo_type == "model":
-            shutil.rmtree(repo.repo_path)
+    folder = Path(hf_constants.HF_HUB_CACHE) / repo_folder_name(repo_id=repo_id, repo_type="model")
+    if folder.is_dir():
+        shutil.rmtree(folder)
 
 
 class BoundedDownloads:
