@@ -69,7 +69,7 @@ def _networks(config: dict[str, Any]) -> str:
             f"trained together with the decoder to reproduce the outputs of the full `{teacher['teacher_recipe']}` "
             f"network (`{teacher['teacher']}`, {teacher['teacher_steps']} steps) (`training.distill`: pixels, image "
             f"differences and VGG-19 features on a sub-crop, so that it trains on a CPU){_own_objective(config)}"
-            + _antialias(config)
+            + _grid(config)
             + _style_path(config)
         )
     teacher = config["teacher"]
@@ -83,7 +83,7 @@ def _networks(config: dict[str, Any]) -> str:
     )
 
 
-def _antialias(config: dict[str, Any]) -> str:
+def _grid(config: dict[str, Any]) -> str:
     """A student whose pools do not alias, or whose decoder upsamples bilinearly, says so: it is why its strokes
     move with the scene."""
     architecture = architecture_of(config)
