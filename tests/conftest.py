@@ -172,7 +172,13 @@ def app_server(app_tmp: Path, random_checkpoint: Path) -> Iterator[str]:
         for v in ("baseline", "noise-resilient")
         if not zoo.get_variant(v).available_offline()
     }
-    env = {**os.environ, **stand_ins, "TMPDIR": str(app_tmp), "GRADIO_TEMP_DIR": str(app_tmp / "gradio")}
+    env = {
+        **os.environ,
+        **stand_ins,
+        "TMPDIR": str(app_tmp),
+        "GRADIO_TEMP_DIR": str(app_tmp / "gradio"),
+        "PYTHONUNBUFFERED": "1",  # its log is current when a test fails (pytest_runtest_makereport shows it)
+    }
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -206,6 +212,21 @@ def app_server(app_tmp: Path, random_checkpoint: Path) -> Iterator[str]:
         proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    """A failed test of the demo shows the server's log, and the browser's console where a page was open:
+    a failure on a CI machine is then read from its report, without a rerun."""
+    report = yield
+    if report.failed:
+        app_tmp = item.funcargs.get("app_tmp") if "app_server" in item.fixturenames else None
+        if app_tmp is not None and (app_tmp / "server.log").exists():
+            report.sections.append(("app.py's log, its end", (app_tmp / "server.log").read_text()[-6000:]))
+        console = getattr(item, "browser_console", None)
+        if console:
+            report.sections.append(("the browser's console, its end", "\n".join(console[-60:])))
+    return report
 
 
 @pytest.fixture(scope="module")

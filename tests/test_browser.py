@@ -25,12 +25,15 @@ pytestmark = [
 
 
 @pytest.fixture
-def page(app_server: str) -> Iterator:
+def page(app_server: str, request: pytest.FixtureRequest) -> Iterator:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            request.node.browser_console = console = []  # shown with a failure (conftest)
+            page.on("console", lambda m: console.append(f"{m.type}: {m.text}"))
+            page.on("pageerror", lambda e: console.append(f"page error: {e}"))
             page.goto(app_server)
             page.locator("#run").wait_for(timeout=60_000)
             yield page
