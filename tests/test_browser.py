@@ -101,6 +101,8 @@ def test_camera_filter_streams_stylized_frames(page, tmp_path: Path, app_tmp: Pa
     page.get_by_role("tab", name="Camera filter").click()
     page.get_by_text("Fallback: the camera through Gradio's stream").click()
     page.locator("#cam-in").get_by_text("Click to Access Webcam").click()
+    # as a visitor would: start the stream once the preview shows the camera
+    page.wait_for_function("() => document.querySelector('#cam-in video')?.videoWidth > 0", timeout=60_000)
     page.locator("#cam-in").get_by_role("button", name="capture photo").click()  # starts the stream
     page.locator("#cam-out img").wait_for(timeout=180_000)
     # read in the same call that sees it: the readout says "measuring…" again when answers pause
