@@ -313,10 +313,12 @@ def test_hub_errors_are_one_clear_line(olah, mirrors, ckpt, tmp_path):
         assert detail in err, err
 
     # The Hub out of reach (not offline mode): what is cached still comes from the cache, the rest is one line.
-    unreachable = hf_env(f"http://127.0.0.1:{free_port()}", tmp_path / "hf")
-    (rc_cached, _, err_cached), (rc_missing, _, err_missing) = vst_batch(
-        unreachable, ["zoo", "pull", f"hf://{ORG}/wrong-shapes@main"], ["zoo", "pull", f"hf://{ORG}/never-pulled"]
-    )
+    with socket.socket() as closed:  # bound and never listening, so nothing else can serve it: connections refused
+        closed.bind(("127.0.0.1", 0))
+        unreachable = hf_env(f"http://127.0.0.1:{closed.getsockname()[1]}", tmp_path / "hf")
+        (rc_cached, _, err_cached), (rc_missing, _, err_missing) = vst_batch(
+            unreachable, ["zoo", "pull", f"hf://{ORG}/wrong-shapes@main"], ["zoo", "pull", f"hf://{ORG}/never-pulled"]
+        )
     assert rc_cached == 2 and cases["wrong-shapes"] in one_error_line(err_cached)  # read from the cache, then refused
     assert rc_missing == 2
     assert one_error_line(err_missing).startswith(
