@@ -11,6 +11,8 @@ import tomllib
 
 REPO = Path(__file__).resolve().parents[1]
 OLD_NAMES = ("app", "zoo", "training", "vst_core", "vst_cli", "vst_live")
+# What the engine must never pull in: it knows nothing of the web app, the zoo, training or the Hub.
+OUTSIDE_THE_ENGINE = ("gradio", "huggingface_hub", "vst.zoo", "vst.training", "vst.app", "vst.cli", "vst.live")
 
 
 def test_the_checkout_links_match_the_installed_mapping() -> None:
@@ -35,6 +37,22 @@ def test_no_module_imports_a_top_level_name() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     loaded = {name.split(".")[0] for name in done.stdout.split()}
     assert not loaded & set(OLD_NAMES)
+
+
+@pytest.mark.slow
+def test_the_engine_imports_nothing_outside_it() -> None:
+    """Every module of vst.core, imported together, loads none of the layers above it: a web server, a video
+    script or another app can take the engine alone, and the layers stay one-way."""
+    code = (
+        "import importlib, pkgutil, sys, vst.core; "
+        "[importlib.import_module(m.name) for m in pkgutil.walk_packages(vst.core.__path__, 'vst.core.')]; "
+        "print(*sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    loaded = done.stdout.split()
+    assert "vst.core.pipeline" in loaded and "vst.core.adain_import" in loaded
+    outside = [m for m in loaded if any(m == name or m.startswith(f"{name}.") for name in OUTSIDE_THE_ENGINE)]
+    assert not outside, outside
 
 
 @pytest.mark.slow
