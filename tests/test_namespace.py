@@ -15,6 +15,13 @@ OLD_NAMES = ("app", "zoo", "training", "vst_core", "vst_cli", "vst_live")
 OUTSIDE_THE_ENGINE = ("gradio", "huggingface_hub", "vst.zoo", "vst.training", "vst.app", "vst.cli", "vst.live")
 
 
+def modules_loaded_by(statements: str) -> list[str]:
+    """The names in sys.modules after `statements` run in a fresh interpreter (importlib and pkgutil imported)."""
+    code = f"import importlib, pkgutil, sys; {statements}; print(*sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
 def test_the_checkout_links_match_the_installed_mapping() -> None:
     """vst/'s links (a checkout) and pyproject's package-dir (a wheel) put the same folders under the same names;
     the packages that live in vst/ itself (the example media) need no mapping."""
@@ -33,9 +40,7 @@ def test_no_module_imports_a_top_level_name() -> None:
     """Importing every part loads nothing under the old top-level names, which would be second copies of the code
     (two `VstError` classes) and would collide with a user's own `app.py` or `training/`."""
     parts = "vst.app", "vst.cli", "vst.live", "vst.training.train", "vst.training.distill", "vst.zoo.commands"
-    code = f"import importlib, sys; [importlib.import_module(m) for m in {parts!r}]; print(*sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    loaded = {name.split(".")[0] for name in done.stdout.split()}
+    loaded = {name.split(".")[0] for name in modules_loaded_by(f"[importlib.import_module(m) for m in {parts!r}]")}
     assert not loaded & set(OLD_NAMES)
 
 
@@ -43,13 +48,10 @@ def test_no_module_imports_a_top_level_name() -> None:
 def test_the_engine_imports_nothing_outside_it() -> None:
     """Every module of vst.core, imported together, loads none of the layers above it: a web server, a video
     script or another app can take the engine alone, and the layers stay one-way."""
-    code = (
-        "import importlib, pkgutil, sys, vst.core; "
-        "[importlib.import_module(m.name) for m in pkgutil.walk_packages(vst.core.__path__, 'vst.core.')]; "
-        "print(*sys.modules)"
+    loaded = modules_loaded_by(
+        "import vst.core; "
+        "[importlib.import_module(m.name) for m in pkgutil.walk_packages(vst.core.__path__, 'vst.core.')]"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    loaded = done.stdout.split()
     assert "vst.core.pipeline" in loaded and "vst.core.adain_import" in loaded
     outside = [m for m in loaded if any(m == name or m.startswith(f"{name}.") for name in OUTSIDE_THE_ENGINE)]
     assert not outside, outside
