@@ -30,7 +30,7 @@ from typing import Any
 from common import command_line, hardware
 from load import free_port, one_request, start_server, stop_server, write_clip
 
-from vst import examples
+from vst import examples, zoo
 
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -126,6 +126,8 @@ def markdown(report: dict[str, Any]) -> str:
         "",
         f"Machine: {report['hardware']}",
         "",
+        f"Weights: {json.dumps(report['weights'])}",
+        "",
         "| load | size | delivered fps | latency median / p95 (ms) | first / last 10 s (ms) | server CPU (cores) "
         "| stylized / dropped | model / server ms a frame |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
@@ -167,6 +169,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "command": command,
         "hardware": hardware("aiortc"),
         "variant": app.CAMERA_VARIANT,
+        "weights": zoo.identity(app.CAMERA_VARIANT),  # which weights: VST_ZOO_<NAME> can point the variant elsewhere
         "seconds": args.seconds,
         "runs": [],
     }

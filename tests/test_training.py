@@ -13,6 +13,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from vst import zoo
 from vst.cli import main as vst
 from vst.core import Stylizer
 from vst.core.stylizer import resolve_precision
@@ -126,6 +127,19 @@ def test_held_out_styles_are_measured_not_trained_on(data, tmp_path):
     assert training["exclude_styles"] == str(held_out) and training["style_mix"] == 0.5
     held_out.write_text("0.png\n1.png\n")  # every style held out: nothing left to train on
     assert vst(train_args(data, tmp_path / "none", 1, "--exclude-styles", str(held_out))) == 2
+
+
+def test_an_export_under_a_new_name_drops_what_belonged_to_the_old_one(tmp_path):
+    """An embedded variant kept as a milestone: no 'use it for' line of the variant, no sample left behind."""
+    milestone = export(Path("zoo/weights/lite-noise-resilient"), tmp_path / "milestone", "a-milestone")
+    config = json.loads((milestone / "config.json").read_text())
+    card = (milestone / "README.md").read_text()
+    assert config["name"] == "a-milestone" and config["use_for"] is None and config["sample"] is None
+    assert "Use it for" not in card and "sample.jpg" not in card and not (milestone / "sample.jpg").exists()
+    assert config["speed"] and "Speed on a 2-core CPU" in card  # the same weights: their speed still holds
+    again = export(milestone, tmp_path / "again", "lite-noise-resilient", sample=Path("docs/portraits.jpg"))
+    config = json.loads((again / "config.json").read_text())
+    assert config["use_for"] == zoo.get_variant("lite-noise-resilient").use_for and (again / "sample.jpg").is_file()
 
 
 @pytest.mark.slow

@@ -34,15 +34,17 @@ def export(
     run: Path, dest: Path, name: str, metrics: dict | None = None, speed: str | None = None, sample: Path | None = None
 ) -> Path:
     """`save_pretrained` of a run in fp16, named, with its metrics, what it is for (the zoo's line for `name`),
-    its speed, a sample image, and a fresh model card."""
+    its speed, a sample image, and a fresh model card.
+
+    A checkpoint exported under a name the zoo does not register says nothing of what it is for, and names a sample
+    only when one is given: a renamed variant must not carry the old one's line or point at a file left behind.
+    """
     model = AdaINCheckpoint.from_pretrained(run)
     model.config.update(name=name, metrics=flatten(metrics) if metrics else model.config.get("metrics"))
-    if name in {v.name for v in zoo.list_variants()}:
-        model.config["use_for"] = zoo.get_variant(name).use_for
-    if speed:
-        model.config["speed"] = speed
-    if sample:
-        model.config["sample"] = SAMPLE_FILE
+    registered = {v.name: v for v in zoo.list_variants()}
+    model.config["use_for"] = registered[name].use_for if name in registered else None
+    model.config["speed"] = speed or model.config.get("speed")
+    model.config["sample"] = SAMPLE_FILE if sample else None
     model.dtype_on_disk, model.card = torch.float16, None
     model.save_pretrained(dest)
     if sample:
