@@ -176,7 +176,7 @@ register(
     _builtin(
         "lite-noise-resilient",
         "The lite student at 1.5x the channels, also taught to stylize a frame and the frame moved by a few pixels"
-        " alike: no more flicker than the full network, for a little less texture; 0.6-0.7x lite's frame rate",
+        " alike: about as little flicker as the full network, for a little less texture; 0.6-0.7x lite's frame rate",
         "the live camera filter (its default), and real-time video as steady as the full network's",
     )
 )
