@@ -25,12 +25,14 @@ from vst.training.frame_pairs import FramePairs
 from vst.training.teacher_data import STYLE, read_shard, shards
 
 REPO = Path(__file__).resolve().parents[1]
+CONTENT_SCALE = (1.5, 2.0)  # not the default: the flag must reach the crops and the model card
 
 
 def teacher_data(data: tuple[Path, Path], out: Path, rank: int = 0, world: int = 1) -> subprocess.CompletedProcess:
     content, style = data
     argv = [sys.executable, "-m", "training.teacher_data", "--content", str(content), "--style", str(style)]
     argv += ["--samples", "6", "--shard-size", "2", "--size", "32", "--exclude-styles", "", "-o", str(out)]
+    argv += ["--content-scale", *map(str, CONTENT_SCALE)]
     env = {**os.environ, "RANK": str(rank), "WORLD_SIZE": str(world), "OMP_NUM_THREADS": "1"}
     return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=True)
 
@@ -76,8 +78,9 @@ def test_the_teacher_dataset_holds_the_full_networks_outputs(dataset):
     assert {k: tuple(v.shape) for k, v in tensors.items()} == expected
     assert all(v.dtype == torch.uint8 for v in tensors.values())
     assert meta["teacher_recipe"] == "noise-resilient"
-    style = json.loads(meta["augment"])["style"]  # the model card reports it
-    assert Augment(**style | {"scale": tuple(style["scale"])}) == STYLE
+    augment = json.loads(meta["augment"])  # the model card reports it
+    assert Augment(**augment["style"] | {"scale": tuple(augment["style"]["scale"])}) == STYLE
+    assert Augment(scale=tuple(augment["content"]["scale"])) == Augment(scale=CONTENT_SCALE)
     # The output is the full network's stylization, not a copy of the photo.
     assert (tensors["output"].float() - tensors["content"].float()).abs().mean() > 5
 
@@ -138,6 +141,7 @@ def test_distill_trains_a_loadable_lite_student_and_resumes(dataset, tiny_video,
     assert "python -m vst.training.frame_pairs --video CLIPS..." in card
     lo, hi = STYLE.scale
     assert f"6 triples' style crops at short side {lo:g}-{hi:g}x the crop size before cropping" in card
+    assert "6 triples' content crops at short side 1.5-2x the crop size before cropping" in card
     frame = np.random.default_rng(0).integers(0, 256, (40, 56, 3), dtype=np.uint8)
     pipeline = zoo.load(str(out))
     result = pipeline.stylize_image(frame, style=torch.rand(1, 3, 32, 32))

@@ -59,22 +59,23 @@ def read_shard(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
 
 def describe(folders: list[str | Path]) -> dict:
     """What a teacher dataset was made from, from its shards' metadata: the folders its content and styles
-    came from, with the number of distinct files from each, and the style crops' augmentations (for the model
-    card; shards from before augmentations were recorded count as the unrecorded `null`)."""
-    content: dict[str, set[str]] = {}
-    style: dict[str, set[str]] = {}
-    augments: dict[str, int] = {}
+    came from, with the number of distinct files from each, and the content and style crops' augmentations (for
+    the model card; shards from before augmentations were recorded count as the unrecorded `null`)."""
+    files: dict[str, dict[str, set[str]]] = {"content": {}, "style": {}}
+    augments: dict[str, dict[str, int]] = {"content": {}, "style": {}}
     for path in (p for folder in folders for p in shards(folder)):
         meta = shard_metadata(path)
         pairs = json.loads(meta["files"])
-        for c, s in pairs:
-            content.setdefault(_source(c), set()).add(c)
-            style.setdefault(_source(s), set()).add(s)
-        key = json.dumps(json.loads(meta["augment"])["style"] if "augment" in meta else None, sort_keys=True)
-        augments[key] = augments.get(key, 0) + len(pairs)
-    count = {"content": {k: len(v) for k, v in sorted(content.items())}}
-    style_augment = [{"augment": json.loads(k), "samples": n} for k, n in augments.items()]
-    return count | {"style": {k: len(v) for k, v in sorted(style.items())}, "style_augment": style_augment}
+        recorded = json.loads(meta["augment"]) if "augment" in meta else {}
+        for kind, names in zip(files, zip(*pairs)):
+            for name in names:
+                files[kind].setdefault(_source(name), set()).add(name)
+            key = json.dumps(recorded.get(kind), sort_keys=True)
+            augments[kind][key] = augments[kind].get(key, 0) + len(pairs)
+    return {kind: {k: len(v) for k, v in sorted(found.items())} for kind, found in files.items()} | {
+        f"{kind}_augment": [{"augment": json.loads(k), "samples": n} for k, n in counts.items()]
+        for kind, counts in augments.items()
+    }
 
 
 def _source(file: str) -> str:
@@ -86,11 +87,13 @@ def _source(file: str) -> str:
     return str(Path(*parts[-2:])) if len(parts) >= 2 else str(path.parent)
 
 
-def sample(index: int, contents: list[Path], styles: list[Path], size: int, seed: int) -> tuple:
+def sample(
+    index: int, contents: list[Path], styles: list[Path], size: int, seed: int, content_augment: Augment = CONTENT
+) -> tuple:
     """Sample `index`'s content and style crops (uint8 [3, size, size]) and the files they came from."""
     rng = np.random.default_rng([seed, index])
     c, s = contents[rng.integers(len(contents))], styles[rng.integers(len(styles))]
-    content = random_crop(c, size, CONTENT, rng)
+    content = random_crop(c, size, content_augment, rng)
     style = random_crop(s, size, STYLE, rng)
     return content, style, c, s
 
@@ -118,13 +121,14 @@ def generate(args: argparse.Namespace) -> None:
     contents = image_files(args.content, out / "frames", args.frames_per_video)
     styles = find_files(args.style, exclude=held_out)
     dtype = resolve_precision(args.precision, torch.device("cpu"))  # the engine's inference precision
+    content_augment = Augment(scale=tuple(args.content_scale))
     meta = {
         "teacher": str(args.teacher),
         "teacher_recipe": config["recipe"],
         "teacher_steps": str(config["steps"]),
         "size": str(args.size),
         "seed": str(args.seed),
-        "augment": json.dumps({"content": asdict(CONTENT), "style": asdict(STYLE)}),
+        "augment": json.dumps({"content": asdict(content_augment), "style": asdict(STYLE)}),
     }
     size = args.shard_size
     total = -(-args.samples // size)
@@ -133,7 +137,10 @@ def generate(args: argparse.Namespace) -> None:
         if path.exists():
             continue
         tick = time.time()
-        picks = [sample(i, contents, styles, args.size, args.seed) for i in range(index * size, (index + 1) * size)]
+        picks = [
+            sample(i, contents, styles, args.size, args.seed, content_augment)
+            for i in range(index * size, (index + 1) * size)
+        ]
         content = torch.stack([p[0] for p in picks])
         style = torch.stack([p[1] for p in picks])
         output = torch.cat([stylize(teacher, c, s, dtype) for c, s in zip(content.split(8), style.split(8))])
@@ -149,6 +156,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--style", nargs="+", required=True, help="style image folders or files")
     parser.add_argument("--samples", type=int, default=8192)
     parser.add_argument("--size", type=int, default=256, help="crop size in pixels")
+    parser.add_argument(
+        "--content-scale",
+        type=float,
+        nargs=2,
+        default=CONTENT.scale,
+        metavar=("LO", "HI"),
+        help="the photo's short side before cropping, in crop sizes (the full network trained at 2 2)",
+    )
     parser.add_argument("--shard-size", type=int, default=64, help="samples a file (64 x 3 x 256 px: about 38 MB)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--exclude-styles", default=str(VALIDATION_STYLES), help="file of style names never to use")

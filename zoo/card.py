@@ -199,7 +199,7 @@ def _augmentation(t: dict[str, Any]) -> str:
 
 
 def _augment_text(a: dict[str, Any]) -> str:
-    """A style-crop augmentation (`training.data.Augment`'s fields, and `mix` where a trainer mixes styles)."""
+    """A crop augmentation (`training.data.Augment`'s fields, and `mix` where a trainer mixes styles)."""
     lo, hi = a.get("scale", (2.0, 2.0))
     parts = [f"short side {lo:g}-{hi:g}x the crop size before cropping"]
     named = {"hue": "hue rotation up to {:g} turn", "jitter": "colour jitter {:g}"}
@@ -238,15 +238,17 @@ def _sources(data: dict[str, Any]) -> str:
         return f" to {', '.join(f'`{p}`' for p in data['teacher_data'])}"
     content = ", ".join(f"{n} from `{folder}`" for folder, n in sources["content"].items())
     style = ", ".join(f"{n} from `{folder}`" for folder, n in sources["style"].items())
-    augments = "; ".join(map(_style_augment, sources.get("style_augment", [])))
+    augments = "; ".join(
+        _crop_augment(kind, entry) for kind in ("content", "style") for entry in sources.get(f"{kind}_augment", [])
+    )
     return f"; content crops of {content}; style crops of {style}" + (f"; {augments}" if augments else "")
 
 
-def _style_augment(entry: dict[str, Any]) -> str:
-    """One style-crop augmentation of a teacher dataset, and the triples it made."""
+def _crop_augment(kind: str, entry: dict[str, Any]) -> str:
+    """One content- or style-crop augmentation of a teacher dataset, and the triples it made."""
     if entry["augment"] is None:
-        return f"{entry['samples']} triples' style crops with no augmentation on record"
-    return f"{entry['samples']} triples' style crops at {_augment_text(entry['augment'])}"
+        return f"{entry['samples']} triples' {kind} crops with no augmentation on record"
+    return f"{entry['samples']} triples' {kind} crops at {_augment_text(entry['augment'])}"
 
 
 def _distilled_init(init: dict[str, Any] | None) -> str:
