@@ -87,15 +87,12 @@ def _source(file: str) -> str:
     return str(Path(*parts[-2:])) if len(parts) >= 2 else str(path.parent)
 
 
-def sample(
-    index: int, contents: list[Path], styles: list[Path], size: int, seed: int, content_augment: Augment = CONTENT
-) -> tuple:
-    """Sample `index`'s content and style crops (uint8 [3, size, size]) and the files they came from."""
+def sample(index: int, contents: list[Path], styles: list[Path], size: int, seed: int, content: Augment) -> tuple:
+    """Sample `index`'s content and style crops (uint8 [3, size, size], the content crop augmented as `content`
+    says) and the files they came from."""
     rng = np.random.default_rng([seed, index])
     c, s = contents[rng.integers(len(contents))], styles[rng.integers(len(styles))]
-    content = random_crop(c, size, content_augment, rng)
-    style = random_crop(s, size, STYLE, rng)
-    return content, style, c, s
+    return random_crop(c, size, content, rng), random_crop(s, size, STYLE, rng), c, s
 
 
 @torch.inference_mode()
