@@ -85,6 +85,15 @@ def test_the_teacher_dataset_holds_the_full_networks_outputs(dataset):
     assert (tensors["output"].float() - tensors["content"].float()).abs().mean() > 5
 
 
+def test_teacher_data_refuses_a_crop_scale_below_one_before_it_writes(data, tmp_path):
+    content, style = data
+    argv = [sys.executable, "-m", "training.teacher_data", "--content", str(content), "--style", str(style)]
+    argv += ["--samples", "2", "--content-scale", "0.5", "1", "-o", str(tmp_path / "out")]
+    result = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "the crop scale must be at least 1" in result.stderr
+    assert not shards(tmp_path / "out")
+
+
 @pytest.mark.slow
 def test_teacher_data_resumes_and_splits_by_rank(data, dataset, tmp_path):
     """Two ranks write disjoint shards whose union is the one-process dataset, sample for sample; a second run

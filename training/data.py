@@ -130,6 +130,10 @@ class Augment:
     jitter: float = 0.0
     grayscale: float = 0.0
 
+    def __post_init__(self) -> None:
+        if min(self.scale) < 1:  # every trainer's crops, and the teacher's, meet this one check
+            raise DataError(f"the crop scale must be at least 1 (the crop fits the image), got {self.scale}")
+
     def colour(self, crop: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
         """Hue, brightness/contrast/saturation and grey, on a uint8 [3, H, W] crop."""
         if self.hue:
@@ -172,8 +176,6 @@ class CropStream(Dataset):
     def __init__(
         self, files: list[Path], batch_size: int, size: int, seed: int, rank: int = 0, augment: Augment = Augment()
     ) -> None:
-        if min(augment.scale) < 1:
-            raise DataError(f"the crop scale must be at least 1 (the crop fits the image), got {augment.scale}")
         for path in files:  # headers only: a file that is no image fails here, in one line, not in a worker
             try:
                 Image.open(path).close()

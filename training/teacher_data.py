@@ -105,6 +105,7 @@ def stylize(teacher: Network, content: torch.Tensor, style: torch.Tensor, dtype:
 
 
 def generate(args: argparse.Namespace) -> None:
+    content_augment = Augment(scale=tuple(args.content_scale))  # a scale below 1 fails here, before any work
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
@@ -118,7 +119,6 @@ def generate(args: argparse.Namespace) -> None:
     contents = image_files(args.content, out / "frames", args.frames_per_video)
     styles = find_files(args.style, exclude=held_out)
     dtype = resolve_precision(args.precision, torch.device("cpu"))  # the engine's inference precision
-    content_augment = Augment(scale=tuple(args.content_scale))
     meta = {
         "teacher": str(args.teacher),
         "teacher_recipe": config["recipe"],
@@ -158,7 +158,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         nargs=2,
         default=CONTENT.scale,
-        metavar=("LO", "HI"),
+        metavar=("MIN", "MAX"),
         help="the photo's short side before cropping, in crop sizes (the full network trained at 2 2)",
     )
     parser.add_argument("--shard-size", type=int, default=64, help="samples a file (64 x 3 x 256 px: about 38 MB)")
