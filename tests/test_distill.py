@@ -235,17 +235,19 @@ def test_the_shifted_noise_term_asks_the_output_to_move_with_the_crop():
 def test_a_widened_student_starts_as_the_narrow_one(
     request, narrow_fixture, narrow_name, wide_name, other_path, tmp_path
 ):
-    """The wide student computes what the narrow one did, its style path included (a style map is kept as it is);
+    """The wide student computes what the narrow one did, its style path included (a style map is kept as it is),
+    with new channels of its own, not copies of old ones (copies get near-identical gradients and never part);
     a widening that would change the style path (`other_path`) is refused."""
     from vst.core import load_checkpoint
     from vst.core.checkpoint import ARCHITECTURES
     from vst.training.loop import TrainError
     from vst.training.train import Network
+    from vst.training.widen import convs
     from vst.training.widen import main as widen_main
 
     narrow = request.getfixturevalue(narrow_fixture)
     narrow = narrow[0] if isinstance(narrow, tuple) else narrow
-    widen_main([str(narrow), "--architecture", wide_name, "--noise", "0", "-o", str(tmp_path / "wide")])
+    widen_main([str(narrow), "--architecture", wide_name, "-o", str(tmp_path / "wide")])
     networks, maps = [], []
     for folder, name in ((narrow, narrow_name), (tmp_path / "wide", wide_name)):
         checkpoint = load_checkpoint(folder)  # the wide one loads as any checkpoint does
@@ -262,6 +264,11 @@ def test_a_widened_student_starts_as_the_narrow_one(
     assert torch.allclose(narrow_out, wide_out, atol=1e-4)
     assert maps[0] is None or all(torch.equal(maps[0][k], maps[1][k]) for k in maps[0])
     assert sum(p.numel() for p in networks[1].parameters()) > 1.5 * sum(p.numel() for p in networks[0].parameters())
+    for old, new in zip(convs(networks[0]), convs(networks[1])):
+        if new.out_channels > old.out_channels:  # each new channel's weights are far from every old one's
+            rows = new.weight.detach().flatten(1)
+            gap = torch.cdist(rows[old.out_channels :], rows[: old.out_channels]).min(1).values
+            assert gap.min() > 0.5 * rows[: old.out_channels].norm(dim=1).median()
     with pytest.raises(TrainError, match="not a widening"):
         widen_main([str(narrow), "--architecture", other_path, "-o", str(tmp_path / "other")])
 
@@ -334,7 +341,7 @@ def test_a_widened_student_with_the_style_path_trains_on_and_says_it_was_widened
     assert "style map fitted" not in distill(LITE_WIDE_VGG_STYLE.name, wide, out)
     assert read_config(out)["architecture"] == LITE_WIDE_VGG_STYLE.name
     card = (out / "README.md").read_text()
-    assert f"widened from `{narrow}` (adain-lite-vggstyle-relu4_1) by `training.widen`" in card
+    assert f"widened from `{narrow}` (adain-lite-vggstyle-relu4_1) by `training.widen` with fresh channels" in card
 
 
 def test_the_teachers_own_objective_prefers_a_stylization_to_the_photo():

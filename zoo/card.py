@@ -255,7 +255,10 @@ def _distilled_init(init: dict[str, Any] | None) -> str:
     if not init:
         return "random weights"
     widened = init.get("widened_from")
-    how = f", widened from `{widened['from']}` ({widened['architecture']}) by `training.widen`" if widened else ""
+    how = ""
+    if widened:  # widenings before 2026-12-08 copied old channels (and recorded their noise)
+        channels = "fresh channels" if widened.get("new_channels") == "fresh" else "copies of old channels"
+        how = f", widened from `{widened['from']}` ({widened['architecture']}) by `training.widen` with {channels}"
     return (
         f"the `{init['from']}` checkpoint{how} ({init['recipe']} objective, {init['steps']} steps; its runs are below)"
     )
