@@ -19,7 +19,6 @@ encoder still held its copies within 1-7 % of their sources (docs/results/lite.m
 from __future__ import annotations
 
 import argparse
-import math
 from pathlib import Path
 
 import torch
@@ -42,15 +41,13 @@ def widen_chain(narrow: list[nn.Conv2d], wide: list[nn.Conv2d], gen: torch.Gener
     """Copy a chain of convolutions into a wider chain of the same length: old channels as they were, new ones
     He-initialised and read by the next layer with zero weights, so the chain computes what the narrow one did."""
     for old, new in zip(narrow, wide):
-        fan_in = new.in_channels * new.kernel_size[0] * new.kernel_size[1]
-        weight = torch.randn(new.weight.shape, generator=gen) * math.sqrt(2 / fan_in)
-        weight[: old.out_channels, old.in_channels :] = 0  # old channels do not read new ones yet
-        weight[: old.out_channels, : old.in_channels] = old.weight.detach()
-        bias = torch.zeros(new.out_channels)
-        bias[: old.out_channels] = old.bias.detach()
+        o, i = old.out_channels, old.in_channels
         with torch.no_grad():
-            new.weight.copy_(weight)
-            new.bias.copy_(bias)
+            nn.init.kaiming_normal_(new.weight, nonlinearity="relu", generator=gen)  # the new channels' own weights
+            new.weight[:o, i:] = 0  # old channels do not read new ones yet
+            new.weight[:o, :i] = old.weight
+            new.bias.zero_()
+            new.bias[:o] = old.bias
 
 
 WIDENABLE = sorted(a.name for a in ARCHITECTURES.values() if a is not FULL)
