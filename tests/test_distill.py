@@ -273,6 +273,38 @@ def test_a_widened_student_starts_as_the_narrow_one(
         widen_main([str(narrow), "--architecture", other_path, "-o", str(tmp_path / "other")])
 
 
+def test_the_widened_channels_can_learn_faster_than_the_old_ones():
+    """`--new-channel-lr-scale`: the optimizer's step on what a widening added (the new channels and the old
+    channels' reads of them) is the scale times the plain step, and every other step is unchanged."""
+    from vst.core.checkpoint import LITE, LITE_WIDE
+    from vst.training.distill import scale_steps
+    from vst.training.widen import new_channels
+
+    def step(scale: float) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Each parameter's move in one Adam step, and the mask of what the widening added to it."""
+        torch.manual_seed(0)
+        encoder, decoder = LITE_WIDE.encoder().requires_grad_(True), LITE_WIDE.decoder()
+        params = [*encoder.parameters(), *decoder.parameters()]
+        start = [p.detach().clone() for p in params]
+        opt = torch.optim.Adam(params, lr=1e-3)
+        masked = new_channels(LITE, encoder, decoder)
+        if scale != 1:
+            scale_steps(opt, masked, scale)
+        decoder(encoder(torch.rand(1, 3, 32, 32), ("relu4_1",))[0]).square().mean().backward()
+        opt.step()
+        added = {id(p): mask for p, mask in masked}
+        return [
+            (p.detach() - s, added.get(id(p), torch.zeros_like(p, dtype=torch.bool))) for p, s in zip(params, start)
+        ]
+
+    plain, faster = step(1), step(10)
+    assert 0 < sum(int(mask.sum()) for _, mask in plain) < sum(mask.numel() for _, mask in plain)
+    for (a, mask), (b, _) in zip(plain, faster):
+        assert torch.allclose(b[mask], 10 * a[mask], rtol=1e-4, atol=1e-8)
+        assert torch.equal(b[~mask], a[~mask])
+    assert all(a[mask].abs().sum() > 0 for a, mask in plain if mask.any())
+
+
 @pytest.mark.slow
 def test_a_student_that_reads_its_style_through_vgg_trains_saves_and_loads(dataset, lite_checkpoint, tmp_path):
     """Started from a lite student that reads its own style, the new map is fitted once (not again on resume),
@@ -322,26 +354,33 @@ def test_a_student_that_reads_its_style_through_vgg_trains_saves_and_loads(datas
 @pytest.mark.slow
 def test_a_widened_student_with_the_style_path_trains_on_and_says_it_was_widened(dataset, lite_checkpoint, tmp_path):
     """Distillation starts from a widened checkpoint with its style map as it is (no new fit), and the model card
-    says where the wide student came from."""
+    says where the wide student came from, and how its new channels' learning rate was scaled; a scale without the
+    narrow architecture, or with one the student is not a widening of, is refused in one line."""
     from vst.core.checkpoint import LITE_VGG_STYLE, LITE_WIDE_VGG_STYLE
     from vst.training.widen import main as widen_main
 
-    def distill(architecture: str, init: Path, out: Path) -> str:
+    def distill(architecture: str, init: Path, out: Path, *extra: str, fails: bool = False) -> str:
         argv = [sys.executable, "-m", "training.distill", "--data", str(dataset), "--perceptual-crop", "16"]
         argv += ["--architecture", architecture, "--init", str(init), "--style-fit-batches", "2", "--steps", "1"]
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
-        run = subprocess.run([*argv, "-o", str(out)], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
-        assert run.returncode == 0, run.stderr
-        return run.stdout
+        argv += [*extra, "-o", str(out)]
+        run = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        assert (run.returncode != 0) == fails, run.stderr
+        return run.stderr if fails else run.stdout
 
     narrow = tmp_path / "narrow"  # a fitted map: a random one overflows
     assert "style map fitted" in distill(LITE_VGG_STYLE.name, lite_checkpoint[0], narrow)
     wide = widen_main([str(narrow), "--architecture", LITE_WIDE_VGG_STYLE.name, "-o", str(tmp_path / "wide")])
     out = tmp_path / "student"
-    assert "style map fitted" not in distill(LITE_WIDE_VGG_STYLE.name, wide, out)
+    faster = ["--widened-from", LITE_VGG_STYLE.name, "--new-channel-lr-scale", "4"]
+    assert "style map fitted" not in distill(LITE_WIDE_VGG_STYLE.name, wide, out, *faster)
     assert read_config(out)["architecture"] == LITE_WIDE_VGG_STYLE.name
     card = (out / "README.md").read_text()
     assert f"widened from `{narrow}` (adain-lite-vggstyle-relu4_1) by `training.widen` with fresh channels" in card
+    assert "4x on the channels a widening added" in card and "--new-channel-lr-scale 4" in card
+    for wrong in (faster[2:], ["--widened-from", "adain-lite-relu4_1", *faster[2:]]):
+        error = distill(LITE_WIDE_VGG_STYLE.name, wide, tmp_path / "refused", *wrong, fails=True)
+        assert error.count("\n") == 1 and "Traceback" not in error
 
 
 def test_the_teachers_own_objective_prefers_a_stylization_to_the_photo():

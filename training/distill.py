@@ -56,6 +56,7 @@ from .data import read_row, shard_metadata, shard_rows
 from .frame_pairs import FramePairs
 from .teacher_data import describe, shards
 from .train import Network, measure_tap_scales, phase
+from .widen import WIDENABLE, check_widening, new_channels
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class DistillConfig:
     save_every: int = 250
     sample_every: int = 500
     refresh_every: int = 250  # steps between looks for shards the teacher wrote meanwhile
+    widened_from: str | None = None  # the architecture `init` was widened from (`training.widen`): its old channels
+    new_channel_lr_scale: float = 1.0  # Adam's step on the channels the widening added, and on their reads, times this
     time_limit: float = 0.0  # seconds this process may train (0: no limit); it saves and stops when they are spent
     style_fit_batches: int = 160  # batches of style crops a new style map is fitted on (`fit_style_map`)
 
@@ -328,6 +331,25 @@ def run_config(
     }
 
 
+def scale_steps(opt: torch.optim.Optimizer, masked: list[tuple[nn.Parameter, torch.Tensor]], factor: float) -> None:
+    """Multiply every step of `opt` on the masked elements by `factor`. A widened student's old channels read the
+    new ones through weights that start at zero, and Adam moves a weight by about lr a step whatever its gradient's
+    size, so at the old channels' lr the new channels join slowly: 2,000 steps after a widening the reads were 2-6 %
+    of the old weights' size. A larger step there, and only there, leaves what the narrow network learned alone."""
+    before: list[torch.Tensor] = []
+
+    def keep(*_: object) -> None:
+        before[:] = [p.detach().clone() for p, _ in masked]
+
+    @torch.no_grad()
+    def scale(*_: object) -> None:
+        for (p, mask), old in zip(masked, before):
+            p.add_((p - old) * mask, alpha=factor - 1)
+
+    opt.register_step_pre_hook(keep)
+    opt.register_step_post_hook(scale)
+
+
 def learning_rate(cfg: DistillConfig, step: int) -> float:
     """Cosine from lr down to lr * lr_floor over the run."""
     t = min(step / cfg.steps, 1.0)
@@ -475,6 +497,13 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
     network, init_config, fresh_map = build_student(cfg, vgg, vgg_identity)
     network = network.to(device)
     opt = torch.optim.Adam(weights(network).parameters(), lr=cfg.lr)
+    if cfg.new_channel_lr_scale != 1:
+        if cfg.widened_from is None:
+            raise loop.TrainError("--new-channel-lr-scale needs --widened-from, the architecture --init widens")
+        narrow = ARCHITECTURES[cfg.widened_from]
+        check_widening(narrow, ARCHITECTURES[cfg.architecture])
+        masked = new_channels(narrow, network.encoder, network.decoder)
+        scale_steps(opt, masked, cfg.new_channel_lr_scale)
     start, elapsed, phases = resume_run(out, cfg, network, opt, gen) if resume else (0, 0.0, [])
     if fresh_map and start == 0:
         error = fit_style_map(network, data, cfg.style_fit_batches, amp, device)
@@ -550,6 +579,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--save-every", type=int, default=d.save_every)
     parser.add_argument("--sample-every", type=int, default=d.sample_every)
     parser.add_argument("--refresh-every", type=int, default=d.refresh_every, help="steps between looks for shards")
+    parser.add_argument("--widened-from", choices=WIDENABLE, help="the architecture --init was widened from")
+    parser.add_argument(
+        "--new-channel-lr-scale", type=float, default=d.new_channel_lr_scale, help="the widened channels' lr, x lr"
+    )
     parser.add_argument("--time-limit", type=float, default=d.time_limit, help="seconds to train, then save and stop")
     parser.add_argument("--style-fit-batches", type=int, default=d.style_fit_batches, help="x8 crops a new map fits")
     parser.add_argument("--resume", action="store_true", help="continue the run in the output folder")
@@ -568,4 +601,4 @@ def run(args: argparse.Namespace) -> Path:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_arguments(parser)
-    run(parser.parse_args())
+    loop.command(lambda: run(parser.parse_args()))

@@ -28,6 +28,7 @@ from vst.core.media import VIDEO_SUFFIXES
 from vst.core.video import frame_count, iter_frames
 
 from .data import DataError, find_files, read_row, shard_metadata, shard_rows
+from .loop import command
 
 KEYS = ("a", "b", "flow", "mask")
 
@@ -127,4 +128,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_arguments(parser)
-    generate(parser.parse_args())
+    command(lambda: generate(parser.parse_args()))

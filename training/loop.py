@@ -12,6 +12,7 @@ import csv
 import dataclasses
 import json
 import math
+import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -56,6 +57,16 @@ def config_from(cls: type[Config], args: argparse.Namespace) -> Config:
     --output and --resume, are about the run, not its recipe)."""
     names = {f.name for f in dataclasses.fields(cls)}
     return cls(**{k: v for k, v in vars(args).items() if k in names})
+
+
+def command(run: Callable[[], object]) -> None:
+    """A training module's command line: a user error (`VstError`: an option that cannot work, missing data) ends
+    in one line on stderr and exit 2, as `vst`'s commands do, not in a traceback."""
+    try:
+        run()
+    except VstError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
 
 
 def autocast(precision: str, device: torch.device) -> Autocast:

@@ -32,6 +32,7 @@ from vst.core.encoder import save_state_atomic
 from vst.core.stylizer import resolve_precision
 
 from .data import Augment, DataError, find_files, image_files, random_crop, shard_metadata
+from .loop import command
 from .split import VALIDATION_STYLES
 from .train import Network
 
@@ -173,4 +174,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_arguments(parser)
-    generate(parser.parse_args())
+    command(lambda: generate(parser.parse_args()))

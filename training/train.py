@@ -57,6 +57,7 @@ from .loop import (
     autocast,
     backward_step,
     check_style_encoder,
+    command,
     config_from,
     due,
     load_state,
@@ -696,4 +697,4 @@ def run(args: argparse.Namespace) -> Path:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_arguments(parser)
-    run(parser.parse_args())
+    command(lambda: run(parser.parse_args()))

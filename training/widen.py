@@ -29,7 +29,7 @@ from vst.core.checkpoint import ARCHITECTURES, ENCODER_FILE, FULL, Architecture,
 from vst.core.encoder import EncoderIdentity, weights_sha256
 from vst.core.style_map import StyleMap
 
-from .loop import TrainError
+from .loop import TrainError, command
 
 
 def convs(module: nn.Module) -> list[nn.Conv2d]:
@@ -50,7 +50,35 @@ def widen_chain(narrow: list[nn.Conv2d], wide: list[nn.Conv2d], gen: torch.Gener
             new.bias[:o] = old.bias
 
 
+def new_channels(
+    narrow: Architecture, encoder: nn.Module, decoder: nn.Module
+) -> list[tuple[nn.Parameter, torch.Tensor]]:
+    """Each parameter of a student widened from `narrow`, with a mask of what the widening added: the new channels'
+    own weights and biases, and the next layer's reads of them (`--new-channel-lr-scale` in `training.distill`)."""
+    added = []
+    for old_chain, chain in ((narrow.encoder(), encoder), (narrow.decoder(), decoder)):
+        for old, new in zip(convs(old_chain), convs(chain), strict=True):
+            o, i = old.out_channels, old.in_channels
+            weight, bias = torch.ones_like(new.weight, dtype=torch.bool), torch.ones_like(new.bias, dtype=torch.bool)
+            weight[:o, :i], bias[:o] = False, False
+            added += [(p, mask) for p, mask in ((new.weight, weight), (new.bias, bias)) if mask.any()]
+    return added
+
+
 WIDENABLE = sorted(a.name for a in ARCHITECTURES.values() if a is not FULL)
+
+
+def check_widening(narrow: Architecture, architecture: Architecture) -> None:
+    """Refuse a pair that is not a widening: another depth, relu4_1 width or style path, or a narrower layer."""
+    if (
+        narrow is FULL
+        or (architecture.depths, architecture.widths[-1]) != (narrow.depths, narrow.widths[-1])
+        or any(w < n for w, n in zip(architecture.widths, narrow.widths))
+        or architecture.style_through_vgg != narrow.style_through_vgg
+    ):
+        raise TrainError(
+            f"{architecture.name} is not a widening of {narrow.name} (the same depths, relu4_1 width and style path)"
+        )
 
 
 def widen(
@@ -61,15 +89,7 @@ def widen(
     relu4_1's width and function."""
     decoder, enc_state, config, style_path = load_checkpoint(directory)
     narrow = architecture_of(config)
-    if (
-        narrow is FULL
-        or (architecture.depths, architecture.widths[-1]) != (narrow.depths, narrow.widths[-1])
-        or any(w < n for w, n in zip(architecture.widths, narrow.widths))
-        or architecture.style_through_vgg != narrow.style_through_vgg
-    ):
-        raise TrainError(
-            f"{architecture.name} is not a widening of {narrow.name} (the same depths, relu4_1 width and style path)"
-        )
+    check_widening(narrow, architecture)
     encoder = narrow.encoder()
     encoder.load_state_dict(enc_state)
     wide_encoder, wide_decoder = architecture.encoder(), architecture.decoder()
@@ -100,4 +120,4 @@ def main(argv: list[str] | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    print(main())
+    command(lambda: print(main()))

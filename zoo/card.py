@@ -313,6 +313,10 @@ def _distilled_budget(config: dict[str, Any]) -> str:
     flag = f" --lr {t['lr']:g}" + _noise_flags(noise)
     if t.get("adain_weight"):
         flag += f" --adain-weight {t['adain_weight']:g} --adain-style-weight {t['adain_style_weight']:g}"
+    scale = t.get("new_channel_lr_scale", 1)
+    new_lr = f", {scale:g}x on the channels a widening added and their reads" if scale != 1 else ""
+    if scale != 1:
+        flag += f" --widened-from {t['widened_from']} --new-channel-lr-scale {scale:g}"
     temporal = config.get("temporal")
     pairs_command = ""
     if temporal:
@@ -330,8 +334,9 @@ def _distilled_budget(config: dict[str, Any]) -> str:
 {t["perceptual_weight"]:g} x VGG-19 features ({", ".join(t.get("perceptual_taps", []))}) of output and teacher output \
 on a {t["perceptual_crop"]} px sub-crop, L1 plus {t.get("stats_weight", 1):g} x their channel means and stds\
 {resilience}{_phases(config)}
-- steps: {config["steps"]} at batch {t["batch_size"]} (learning rate {t["lr"]:g}, cosine to {t["lr_floor"]:g}x), \
-{t.get("world_size", 1)} process(es) on `{t.get("device")}`, {t.get("wall_seconds", 0) / 3600:.2f} h wall time
+- steps: {config["steps"]} at batch {t["batch_size"]} (learning rate {t["lr"]:g}{new_lr}, cosine to \
+{t["lr_floor"]:g}x), {t.get("world_size", 1)} process(es) on `{t.get("device")}`, \
+{t.get("wall_seconds", 0) / 3600:.2f} h wall time
 - initialised from: {_distilled_init(config.get("init"))}
 - data: {data["samples"]} (content crop, style crop, teacher output) triples of {teacher["size"]} px, written by \
 `training.teacher_data`{_sources(data)} (the held-out paintings excluded){_history(config)}
