@@ -481,6 +481,10 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
     cfg = cfg if cfg.noise_amount is not None else replace(cfg, noise_amount=DEFAULT_AMOUNT[cfg.noise_kind])
     if cfg.noise_shift < 0:
         raise loop.TrainError(f"--noise-shift is a number of pixels, 0 or more; got {cfg.noise_shift}")
+    if cfg.new_channel_lr_scale != 1:  # refused before the data, VGG-19 and the student load
+        if cfg.widened_from is None:
+            raise loop.TrainError("--new-channel-lr-scale needs --widened-from, the architecture --init widens")
+        check_widening(ARCHITECTURES[cfg.widened_from], ARCHITECTURES.get(cfg.architecture, FULL))
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
     try:
@@ -498,11 +502,7 @@ def train(cfg: DistillConfig, out_dir: str, resume: bool = False) -> Path:
     network = network.to(device)
     opt = torch.optim.Adam(weights(network).parameters(), lr=cfg.lr)
     if cfg.new_channel_lr_scale != 1:
-        if cfg.widened_from is None:
-            raise loop.TrainError("--new-channel-lr-scale needs --widened-from, the architecture --init widens")
-        narrow = ARCHITECTURES[cfg.widened_from]
-        check_widening(narrow, ARCHITECTURES[cfg.architecture])
-        masked = new_channels(narrow, network.encoder, network.decoder)
+        masked = new_channels(ARCHITECTURES[cfg.widened_from], network.encoder, network.decoder)
         scale_steps(opt, masked, cfg.new_channel_lr_scale)
     start, elapsed, phases = resume_run(out, cfg, network, opt, gen) if resume else (0, 0.0, [])
     if fresh_map and start == 0:
